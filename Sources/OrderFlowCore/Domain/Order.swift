@@ -1,0 +1,131 @@
+/// A validated order identifier: 1–128 characters of `A–Z a–z 0–9 . _ : -`, safe in URLs, keys and logs.
+public struct OrderID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let maximumLength = 128
+
+    /// Nil when `rawValue` breaks the identifier rules.
+    public init?(_ rawValue: String) {
+        guard !rawValue.isEmpty, rawValue.utf8.count <= Self.maximumLength,
+              rawValue.utf8.allSatisfy(OrderID.isAllowed) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: OrderID, rhs: OrderID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+             UInt8(ascii: ":"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// Where an order is in its life.
+public enum OrderStatus: String, Sendable, CaseIterable {
+    case accepted
+    case fulfilled
+    case cancelled
+}
+
+/// The manual review every high-value order goes through.
+public enum ReviewStatus: String, Sendable, CaseIterable {
+    case open
+    case approved
+    case rejected
+}
+
+/// One line of an order.
+public struct OrderItem: Sendable, Hashable {
+    public let sku: String
+    public let quantity: Int64
+    public let unitPriceMinor: Int64
+
+    public init(sku: String, quantity: Int64, unitPriceMinor: Int64) {
+        self.sku = sku
+        self.quantity = quantity
+        self.unitPriceMinor = unitPriceMinor
+    }
+}
+
+/// A validated order as submitted, before it is stored.
+public struct OrderDraft: Sendable, Hashable {
+    /// The client's id; nil means the service assigns one.
+    public var id: OrderID?
+    public var customerId: String?
+    public var currency: Currency
+    public var items: [OrderItem]
+    public var amountMinor: Int64
+
+    public init(id: OrderID?, customerId: String?, currency: Currency, items: [OrderItem], amountMinor: Int64) {
+        self.id = id
+        self.customerId = customerId
+        self.currency = currency
+        self.items = items
+        self.amountMinor = amountMinor
+    }
+
+    public var amount: Money { Money(minorUnits: amountMinor, currency: currency) }
+
+    /// Hash of the order's content (not of the raw bytes): tells an identical replay from a conflicting reuse of an id.
+    public var payloadHash: String {
+        var canonical = "v1|\(customerId ?? "")|\(currency.code)|\(amountMinor)"
+        for item in items {
+            canonical += "|\(item.sku.utf8.count):\(item.sku):\(item.quantity):\(item.unitPriceMinor)"
+        }
+        return SHA256Hex.digest(canonical)
+    }
+}
+
+/// A stored order.
+public struct Order: Sendable, Hashable {
+    public var id: OrderID
+    public var customerId: String?
+    public var currency: Currency
+    public var items: [OrderItem]
+    public var amountMinor: Int64
+    public var highValue: Bool
+    public var status: OrderStatus
+    public var review: ReviewStatus?
+    /// `api`, `upload:<key>`, …: where the order came in.
+    public var source: String
+    public var payloadHash: String
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: OrderID, customerId: String?, currency: Currency, items: [OrderItem], amountMinor: Int64,
+        highValue: Bool, status: OrderStatus, review: ReviewStatus?, source: String, payloadHash: String,
+        createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.customerId = customerId
+        self.currency = currency
+        self.items = items
+        self.amountMinor = amountMinor
+        self.highValue = highValue
+        self.status = status
+        self.review = review
+        self.source = source
+        self.payloadHash = payloadHash
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// A new order from a validated draft.
+    public init(draft: OrderDraft, id: OrderID, highValue: Bool, source: String, at time: Timestamp) {
+        self.init(
+            id: id, customerId: draft.customerId, currency: draft.currency, items: draft.items,
+            amountMinor: draft.amountMinor, highValue: highValue, status: .accepted, review: nil,
+            source: source, payloadHash: draft.payloadHash, createdAt: time, updatedAt: time
+        )
+    }
+
+    public var amount: Money { Money(minorUnits: amountMinor, currency: currency) }
+}

@@ -1,0 +1,73 @@
+/// The kinds of event an accepted order produces.
+public enum OrderEventType: String, Sendable, CaseIterable {
+    /// Every accepted order; goes to the analytics stream.
+    case accepted = "order.accepted"
+    /// Orders above the high-value threshold; goes to the high-value topic.
+    case highValue = "order.high_value"
+}
+
+/// The envelope every event travels in (outbox, topic, queue, stream), as in DESIGN.md.
+public struct OrderEvent: Sendable, Hashable {
+    /// Stable across re-deliveries, derived from the order id and type: consumers de-duplicate on it.
+    public var eventId: String
+    public var type: OrderEventType
+    public var schemaVersion: Int
+    public var time: Timestamp
+    public var source: String
+    public var orderId: OrderID
+    public var order: Order
+    public var traceparent: String?
+
+    public init(type: OrderEventType, order: Order, traceparent: String? = nil) {
+        self.eventId = OrderEvent.eventId(type: type, orderId: order.id)
+        self.type = type
+        self.schemaVersion = 1
+        self.time = order.createdAt
+        self.source = order.source
+        self.orderId = order.id
+        self.order = order
+        self.traceparent = traceparent
+    }
+
+    /// The events an accepted order produces: always `order.accepted`, plus `order.high_value` above the threshold.
+    public static func events(for order: Order, traceparent: String? = nil) -> [OrderEvent] {
+        var events = [OrderEvent(type: .accepted, order: order, traceparent: traceparent)]
+        if order.highValue { events.append(OrderEvent(type: .highValue, order: order, traceparent: traceparent)) }
+        return events
+    }
+
+    /// A name-based id (UUID layout over SHA-256 of type and order id): the same order and type always give the same id.
+    public static func eventId(type: OrderEventType, orderId: OrderID) -> String {
+        let hex = Array(SHA256Hex.digest("\(type.rawValue)\u{0}\(orderId.rawValue)").utf8.prefix(32))
+        func part(_ range: Range<Int>) -> String { String(decoding: hex[range], as: UTF8.self) }
+        return "\(part(0..<8))-\(part(8..<12))-\(part(12..<16))-\(part(16..<20))-\(part(20..<32))"
+    }
+
+    public var json: JSONValue {
+        .object([
+            "eventId": .string(eventId),
+            "type": .string(type.rawValue),
+            "schemaVersion": .int(schemaVersion),
+            "time": .string(time.iso8601),
+            "source": .string(source),
+            "orderId": .string(orderId.rawValue),
+            "data": order.json,
+            "traceparent": traceparent.map(JSONValue.string),
+        ])
+    }
+
+    /// The envelope as compact JSON bytes, the form every transport carries.
+    public func encoded() -> [UInt8] { json.serializedBytes() }
+
+    /// Reads an envelope back from its JSON bytes.
+    public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> OrderEvent? {
+        guard let json = try? JSONParser.parse(bytes),
+              let typeText = json["type"]?.stringValue, let type = OrderEventType(rawValue: typeText),
+              let eventId = json["eventId"]?.stringValue,
+              let data = json["data"], let order = Order(json: data) else { return nil }
+        var event = OrderEvent(type: type, order: order, traceparent: json["traceparent"]?.stringValue)
+        event.eventId = eventId
+        event.source = json["source"]?.stringValue ?? order.source
+        return event
+    }
+}

@@ -1,0 +1,117 @@
+/// What storing one order did.
+public enum AcceptOutcome: Sendable, Hashable {
+    /// A new order; its events are committed with it.
+    case created(Order)
+    /// The same id with the same content was stored before: the stored order, no new events.
+    case replayed(Order)
+    /// The same id was stored before with different content: nothing was written.
+    case conflict(existing: Order)
+}
+
+/// One order to store with the events it produces, committed together or not at all.
+public struct OrderSubmission: Sendable, Hashable {
+    public var order: Order
+    public var events: [OrderEvent]
+
+    public init(order: Order, events: [OrderEvent]) {
+        self.order = order
+        self.events = events
+    }
+}
+
+/// Filters and page position for listing orders.
+public struct OrderQuery: Sendable, Hashable {
+    public var status: OrderStatus?
+    public var customerId: String?
+    public var highValue: Bool?
+    public var review: ReviewStatus?
+    public var limit: Int
+    /// Opaque position from a previous page's `nextCursor`.
+    public var cursor: String?
+
+    public static let maximumLimit = 1000
+    public static let defaultLimit = 100
+
+    public init(status: OrderStatus? = nil, customerId: String? = nil, highValue: Bool? = nil, review: ReviewStatus? = nil,
+                limit: Int = OrderQuery.defaultLimit, cursor: String? = nil) {
+        self.status = status
+        self.customerId = customerId
+        self.highValue = highValue
+        self.review = review
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
+/// One page of orders, oldest first.
+public struct OrderPage: Sendable, Hashable {
+    public var orders: [Order]
+    /// Give this back as `cursor` for the next page; nil on the last page.
+    public var nextCursor: String?
+
+    public init(orders: [Order], nextCursor: String?) {
+        self.orders = orders
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Errors every order store reports the same way.
+public enum OrderStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(OrderID)
+    case illegalTransition(IllegalTransition)
+    case invalidCursor
+
+    public var description: String {
+        switch self {
+        case .notFound(let id): "order \(id) does not exist"
+        case .illegalTransition(let t): t.reason
+        case .invalidCursor: "the cursor is not one this service issued"
+        }
+    }
+}
+
+/// Durable storage of orders and their outgoing events (port; embedded: SQLite, AWS: DynamoDB).
+public protocol OrderStore: Sendable {
+    /// Stores each submission with its events atomically and idempotently; one outcome per submission, in order.
+    /// Returns only after the writes are durable.
+    func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome]
+
+    /// The stored order, or nil.
+    func order(_ id: OrderID) async throws -> Order?
+
+    /// Orders matching `query`, in a stable order with cursor pagination.
+    func orders(matching query: OrderQuery) async throws -> OrderPage
+
+    /// Applies a lifecycle action atomically. Returns the order after it (unchanged when it was a no-op).
+    /// Throws `OrderStoreError.notFound` or `.illegalTransition`.
+    func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp) async throws -> Order
+}
+
+/// One event waiting in the outbox.
+public struct OutboxEntry: Sendable, Hashable {
+    public var id: Int64
+    public var eventId: String
+    public var type: OrderEventType
+    public var partitionKey: String
+    public var payload: [UInt8]
+
+    public init(id: Int64, eventId: String, type: OrderEventType, partitionKey: String, payload: [UInt8]) {
+        self.id = id
+        self.eventId = eventId
+        self.type = type
+        self.partitionKey = partitionKey
+        self.payload = payload
+    }
+}
+
+/// Events committed with their orders, waiting to be relayed to topics and streams.
+public protocol Outbox: Sendable {
+    /// Up to `limit` undelivered entries, oldest first.
+    func pending(limit: Int) async throws -> [OutboxEntry]
+    /// Marks entries delivered; they are never handed out again.
+    func markDelivered(_ ids: [Int64]) async throws
+    /// How many entries wait.
+    func backlog() async throws -> Int
+    /// Returns when new entries may have been committed, or after `timeout`.
+    func waitForEntries(timeout: Duration) async
+}
