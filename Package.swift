@@ -59,6 +59,20 @@ let package = Package(
                 "OrderFlowApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        .target(
+            name: "OrderFlowServer",
+            dependencies: [
+                "OrderFlowCore",
+                "OrderFlowEmbedded",
+                "OrderFlowApp",
+                "OrderFlowHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),
@@ -69,7 +83,10 @@ let package = Package(
                 "OrderFlowEmbedded",
                 "OrderFlowApp",
                 "OrderFlowHTTP",
+                "OrderFlowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "OrderFlowAppTests",
             dependencies: [
-                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp",
+                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: settings
@@ -93,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "OrderFlowHTTPTests",
             dependencies: [
-                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowHTTP",
+                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowHTTP", "OrderFlowServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -11,6 +11,18 @@ public struct OrderID: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.rawValue = rawValue
     }
 
+    private init(trusted rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// A new server-assigned id: `ord-<time base36>-<64 random bits hex>`, roughly sortable by creation time.
+    public static func generate(at time: Timestamp) -> OrderID {
+        var generator = SystemRandomNumberGenerator()
+        let random = String(generator.next() as UInt64, radix: 16)
+        let padded = String(repeating: "0", count: 16 - random.count) + random
+        return OrderID(trusted: "ord-\(String(max(0, time.millisecondsSinceEpoch), radix: 36))-\(padded)")
+    }
+
     public var description: String { rawValue }
 
     public static func < (lhs: OrderID, rhs: OrderID) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -81,6 +81,10 @@ public protocol MessageQueue: Sendable {
     /// Makes a received message visible again after `timeout` (zero: now), recording why processing failed.
     func changeVisibility(receiptHandle: String, timeout: Duration, lastError: String?) async throws
 
+    /// Moves a received message to the dead-letter queue at once with `reason` as its last error: for a message
+    /// that can never succeed (an invalid upload), where retrying would only delay the report.
+    func moveToDeadLetterQueue(receiptHandle: String, reason: String) async throws
+
     /// Current depth.
     func depth() async throws -> QueueDepth
 }

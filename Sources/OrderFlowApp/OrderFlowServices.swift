@@ -1,0 +1,21 @@
+import OrderFlowCore
+
+/// The services the HTTP edge and the CLI call, built by the composition root for one backend.
+public struct OrderFlowServices: Sendable {
+    public let orders: OrderService
+    public let analytics: any AnalyticsStore
+    public let objects: any ObjectStore
+    public let queues: any QueueAdministration
+    public let status: SystemStatus
+    public let clock: any WallClock
+
+    public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
+                status: SystemStatus, clock: any WallClock) {
+        self.orders = orders
+        self.analytics = analytics
+        self.objects = objects
+        self.queues = queues
+        self.status = status
+        self.clock = clock
+    }
+}

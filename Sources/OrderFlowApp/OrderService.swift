@@ -1,0 +1,53 @@
+import OrderFlowCore
+
+/// Accepting orders and moving them through their life; the one place the API, uploads and the CLI go through.
+public final class OrderService: Sendable {
+    public let store: any OrderStore
+    public let policy: HighValuePolicy
+    private let clock: any WallClock
+
+    public init(store: any OrderStore, policy: HighValuePolicy, clock: any WallClock) {
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+    }
+
+    /// Stores one validated order with its events; idempotent on the order id.
+    public func submit(_ draft: OrderDraft, source: String, traceparent: String? = nil) async throws -> AcceptOutcome {
+        let outcomes = try await store.accept([submission(for: draft, source: source, traceparent: traceparent)])
+        guard let outcome = outcomes.first else { throw OrderServiceError.storeReturnedNothing }
+        return outcome
+    }
+
+    /// Stores many orders in as few transactions as the store allows; one outcome per draft, in order.
+    public func submit(_ drafts: [OrderDraft], source: String, traceparent: String? = nil) async throws -> [AcceptOutcome] {
+        try await store.accept(drafts.map { submission(for: $0, source: source, traceparent: traceparent) })
+    }
+
+    func submission(for draft: OrderDraft, source: String, traceparent: String?) -> OrderSubmission {
+        let now = clock.now()
+        let id = draft.id ?? OrderID.generate(at: now)
+        let order = Order(draft: draft, id: id, highValue: policy.isHighValue(draft.amount), source: source, at: now)
+        return OrderSubmission(order: order, events: OrderEvent.events(for: order, traceparent: traceparent))
+    }
+
+    /// The stored order, or nil.
+    public func order(_ id: OrderID) async throws -> Order? {
+        try await store.order(id)
+    }
+
+    /// A page of orders.
+    public func orders(matching query: OrderQuery) async throws -> OrderPage {
+        try await store.orders(matching: query)
+    }
+
+    /// Applies a lifecycle action (fulfil, cancel, approve or reject the review).
+    public func perform(_ action: OrderAction, on id: OrderID) async throws -> Order {
+        try await store.apply(action, to: id, at: clock.now())
+    }
+}
+
+/// Failures of the order service that are not the store's own errors.
+public enum OrderServiceError: Error, Sendable {
+    case storeReturnedNothing
+}

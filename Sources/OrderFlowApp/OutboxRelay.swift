@@ -1,0 +1,45 @@
+import Logging
+import OrderFlowCore
+import ServiceLifecycle
+
+/// Moves committed outbox events to where they go: `order.accepted` to the orders stream, `order.high_value` to the
+/// high-value topic. Marks them delivered only after both accepted the batch, so a crash at any point re-delivers
+/// (consumers de-duplicate on the event id) and never drops.
+public struct OutboxRelay: Service {
+    let outbox: any Outbox
+    let topic: any Topic
+    let stream: any EventStream
+    let logger: Logger
+    let batchSize: Int
+
+    public init(outbox: any Outbox, highValueTopic: any Topic, ordersStream: any EventStream, logger: Logger, batchSize: Int = 500) {
+        self.outbox = outbox
+        self.topic = highValueTopic
+        self.stream = ordersStream
+        self.logger = logger
+        self.batchSize = batchSize
+    }
+
+    public func run() async throws {
+        await WorkerLoop.run(name: "outbox relay", logger: logger) {
+            try await relayOnce() > 0 ? .progressed : .idle
+        } waitForWork: {
+            await outbox.waitForEntries(timeout: .seconds(5))
+        }
+    }
+
+    /// Relays one batch; returns how many events it delivered.
+    public func relayOnce() async throws -> Int {
+        let entries = try await outbox.pending(limit: batchSize)
+        guard !entries.isEmpty else { return 0 }
+        let toStream = entries.filter { $0.type == .accepted }.map { StreamEntry(partitionKey: $0.partitionKey, data: $0.payload) }
+        let toTopic = entries.filter { $0.type == .highValue }.map {
+            TopicMessage(body: $0.payload, attributes: ["eventId": $0.eventId, "type": $0.type.rawValue])
+        }
+        if !toStream.isEmpty { try await stream.put(toStream) }
+        if !toTopic.isEmpty { try await topic.publish(toTopic) }
+        try await outbox.markDelivered(entries.map(\.id))
+        logger.trace("relayed events", metadata: ["count": "\(entries.count)"])
+        return entries.count
+    }
+}

@@ -1,0 +1,40 @@
+import Logging
+import ServiceLifecycle
+
+/// The loop every background worker runs: do a round of work, wait for more when idle, back off on errors, and on
+/// graceful shutdown finish the round in hand before returning (no message is abandoned half-processed).
+enum WorkerLoop {
+    /// What one round did.
+    enum Round {
+        /// Did work; go again at once.
+        case progressed
+        /// Nothing to do; wait for a signal.
+        case idle
+    }
+
+    /// Runs `round` until graceful shutdown or cancellation. `waitForWork` is cancelled on shutdown; `round` is not.
+    static func run(
+        name: String,
+        logger: Logger,
+        backoff: Backoff = Backoff(),
+        round: @escaping @Sendable () async throws -> Round,
+        waitForWork: @escaping @Sendable () async -> Void
+    ) async {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let result = try await round()
+                failures = 0
+                if result == .idle {
+                    try? await cancelWhenGracefulShutdown { await waitForWork() }
+                }
+            } catch {
+                failures += 1
+                let delay = backoff.delay(attempt: failures)
+                logger.error("\(name) round failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryInMs": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            }
+        }
+        logger.debug("\(name) stopped")
+    }
+}

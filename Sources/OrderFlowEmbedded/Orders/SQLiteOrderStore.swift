@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import OrderFlowCore
+
+/// The embedded `OrderStore` and `Outbox`: orders and their events in one SQLite transaction, group-committed.
+public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
+    private let database: AppDatabase
+    private let outboxSignal = ChangeSignal()
+    private let groupCommit: GroupCommit<[OrderSubmission], [AcceptOutcome]>
+
+    public init(database: AppDatabase) {
+        self.database = database
+        let pool = database.pool
+        groupCommit = GroupCommit { batches in
+            try await pool.write { db in
+                try batches.map { submissions in try submissions.map { try Self.accept($0, in: db) } }
+            }
+        }
+    }
+
+    public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
+        guard !submissions.isEmpty else { return [] }
+        let outcomes = try await groupCommit.submit(submissions)
+        if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
+            outboxSignal.notify()
+        }
+        return outcomes
+    }
+
+    /// Inserts one order and its outbox events unless the id exists; tells replay from conflict by content hash.
+    static func accept(_ submission: OrderSubmission, in db: Database) throws -> AcceptOutcome {
+        let order = submission.order
+        let lookup = try db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?")
+        if let row = try Row.fetchOne(lookup, arguments: [order.id.rawValue]) {
+            let existing = try OrderRecord.order(from: row)
+            return existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing)
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO orders (order_id, customer_id, currency, amount_minor, items, high_value, status, review, source,
+                                payload_hash, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                order.id.rawValue, order.customerId, order.currency.code, order.amountMinor,
+                OrderRecord.encodeItems(order.items), order.highValue, order.status.rawValue, order.review?.rawValue,
+                order.source, order.payloadHash, order.createdAt.millisecondsSinceEpoch, order.updatedAt.millisecondsSinceEpoch,
+            ])
+        let insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO outbox (event_id, type, partition_key, payload, created_at) VALUES (?, ?, ?, ?, ?)
+            """)
+        for event in submission.events {
+            try insertEvent.execute(arguments: [
+                event.eventId, event.type.rawValue, event.orderId.rawValue, Data(event.encoded()),
+                order.createdAt.millisecondsSinceEpoch,
+            ])
+        }
+        return .created(order)
+    }
+
+    public func order(_ id: OrderID) async throws -> Order? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?", arguments: [id.rawValue])
+                .map(OrderRecord.order(from:))
+        }
+    }
+
+    public func orders(matching query: OrderQuery) async throws -> OrderPage {
+        var conditions: [String] = []
+        var arguments: [DatabaseValue] = []
+        if let cursor = query.cursor {
+            guard let seq = Self.decodeCursor(cursor) else { throw OrderStoreError.invalidCursor }
+            conditions.append("seq > ?")
+            arguments.append(seq.databaseValue)
+        }
+        if let status = query.status {
+            conditions.append("status = ?")
+            arguments.append(status.rawValue.databaseValue)
+        }
+        if let customer = query.customerId {
+            conditions.append("customer_id = ?")
+            arguments.append(customer.databaseValue)
+        }
+        if let highValue = query.highValue {
+            conditions.append("high_value = ?")
+            arguments.append(highValue.databaseValue)
+        }
+        if let review = query.review {
+            conditions.append("review = ?")
+            arguments.append(review.rawValue.databaseValue)
+        }
+        let limit = max(1, min(query.limit, OrderQuery.maximumLimit))
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(OrderRecord.Columns.all) FROM orders \(whereClause) ORDER BY seq LIMIT \(limit + 1)"
+        let values = arguments
+        return try await database.pool.read { db in
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values))
+            let pageRows = rows.prefix(limit)
+            let orders = try pageRows.map(OrderRecord.order(from:))
+            let next: String? = rows.count > limit ? pageRows.last.map { Self.encodeCursor($0["seq"]) } : nil
+            return OrderPage(orders: orders, nextCursor: next)
+        }
+    }
+
+    public func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp) async throws -> Order {
+        try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?", arguments: [id.rawValue]) else {
+                throw OrderStoreError.notFound(id)
+            }
+            let current = try OrderRecord.order(from: row)
+            switch OrderLifecycle.apply(action, to: current, at: time) {
+            case .failure(let illegal):
+                throw OrderStoreError.illegalTransition(illegal)
+            case .success(nil):
+                return current
+            case .success(let next?):
+                try db.execute(
+                    sql: "UPDATE orders SET status = ?, review = ?, updated_at = ? WHERE order_id = ?",
+                    arguments: [next.status.rawValue, next.review?.rawValue, next.updatedAt.millisecondsSinceEpoch, id.rawValue]
+                )
+                return next
+            }
+        }
+    }
+
+    // MARK: Outbox
+
+    public func pending(limit: Int) async throws -> [OutboxEntry] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, event_id, type, partition_key, payload FROM outbox ORDER BY id LIMIT ?", arguments: [limit])
+                .compactMap { row in
+                    let typeText: String = row["type"]
+                    guard let type = OrderEventType(rawValue: typeText) else { return nil }
+                    let payload: Data = row["payload"]
+                    return OutboxEntry(id: row["id"], eventId: row["event_id"], type: type, partitionKey: row["partition_key"], payload: Array(payload))
+                }
+        }
+    }
+
+    public func markDelivered(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.pool.write { db in
+            let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
+            for id in ids { try statement.execute(arguments: [id]) }
+        }
+    }
+
+    public func backlog() async throws -> Int {
+        try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    public func waitForEntries(timeout: Duration) async {
+        let seen = outboxSignal.generation
+        if let count = try? await backlog(), count > 0 { return }
+        await outboxSignal.wait(since: seen, timeout: timeout)
+    }
+
+    // MARK: Cursors
+
+    static func encodeCursor(_ seq: Int64) -> String {
+        Data("o:\(seq)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+
+    static func decodeCursor(_ cursor: String) -> Int64? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+              text.hasPrefix("o:"), let seq = Int64(text.dropFirst(2)), seq >= 0 else { return nil }
+        return seq
+    }
+}

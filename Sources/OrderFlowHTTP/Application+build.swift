@@ -1,0 +1,51 @@
+import Hummingbird
+import Logging
+import OrderFlowApp
+import ServiceLifecycle
+
+/// Settings of the HTTP edge.
+public struct HTTPConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest accepted `POST /orders` body.
+    public var orderBodyLimit: Int
+    /// Largest accepted `PUT /uploads/…` body.
+    public var uploadBodyLimit: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, orderBodyLimit: Int = 1 << 20, uploadBodyLimit: Int = 16 << 20) {
+        self.host = host
+        self.port = port
+        self.orderBodyLimit = orderBodyLimit
+        self.uploadBodyLimit = uploadBodyLimit
+    }
+}
+
+/// Every route of the API over `services`.
+public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfiguration) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)
+    ReviewsController(orders: services.orders).addRoutes(to: router)
+    UploadsController(objects: services.objects, bodyLimit: configuration.uploadBodyLimit).addRoutes(to: router)
+    OperationsController(services: services).addRoutes(to: router)
+    DashboardController().addRoutes(to: router)
+    return router
+}
+
+/// The HTTP application with the background `workers` attached, so one service group starts them and, on shutdown,
+/// stops the server first (no new requests, in-flight ones finish) and the workers after it.
+public func buildApplication(
+    _ services: OrderFlowServices,
+    configuration: HTTPConfiguration,
+    workers: [any Service],
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(services, configuration: configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OrderFlow"),
+        services: workers,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}

@@ -1,0 +1,74 @@
+import Hummingbird
+import OrderFlowApp
+import OrderFlowCore
+
+/// `/health`, `/status`, `/stats`, `/queues`: what operators and load balancers look at.
+struct OperationsController {
+    let services: OrderFlowServices
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/health", use: health)
+        router.get("/status", use: status)
+        router.get("/stats", use: stats)
+        router.get("/queues", use: queues)
+        router.get("/queues/:name/dlq", use: deadLetters)
+        router.post("/queues/:name/dlq/redrive", use: redrive)
+    }
+
+    /// Always 200 while the process serves; touches nothing, so a busy database never fails the load balancer's check.
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
+    }
+
+    @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(await services.status.report())
+    }
+
+    @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let now = services.clock.now()
+        return .json(try await services.analytics.snapshot(now: now).json(now: now))
+    }
+
+    @Sendable func queues(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(.object(["queues": .array(try await services.queues.queues().map(\.json))]))
+    }
+
+    @Sendable func deadLetters(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let name = try await knownQueue(context)
+        var limit = 100
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw Problem.invalidField("limit", "must be a whole number from 1 to 1000") }
+            limit = value
+        }
+        let letters = try await services.queues.deadLetters(of: name, limit: limit)
+        return .json(.object(["queue": .string(name), "messages": .array(letters.map(\.json))]))
+    }
+
+    @Sendable func redrive(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let name = try await knownQueue(context)
+        let moved = try await services.queues.redrive(name)
+        return .json(.object(["queue": .string(name), "redriven": .int(moved)]))
+    }
+
+    func knownQueue(_ context: AppRequestContext) async throws -> String {
+        let name = context.parameters.get("name") ?? ""
+        guard try await services.queues.queues().contains(where: { $0.name == name }) else {
+            throw Problem.notFound("queue \(name) does not exist")
+        }
+        return name
+    }
+}
+
+extension DeadLetter {
+    var json: JSONValue {
+        .object([
+            "messageId": .string(messageId),
+            "sourceQueue": .string(sourceQueue),
+            "receiveCount": .int(receiveCount),
+            "lastError": .string(orNull: lastError),
+            "sentAt": .string(sentAt.iso8601),
+            "deadLetteredAt": .string(deadLetteredAt.iso8601),
+            "body": (try? JSONParser.parse(body)) ?? .string(String(decoding: body, as: UTF8.self)),
+        ])
+    }
+}

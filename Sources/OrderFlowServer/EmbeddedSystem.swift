@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import Logging
+import OrderFlowApp
+import OrderFlowCore
+import OrderFlowEmbedded
+import OrderFlowHTTP
+import ServiceLifecycle
+
+/// The composition root of the embedded backend: SQLite and files under the data directory, the services over them,
+/// and the background workers — everything `orderflow serve` runs in one process.
+public struct EmbeddedSystem: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: AppDatabase
+    public let messaging: SQLiteMessaging
+    public let orderStore: SQLiteOrderStore
+    public let services: OrderFlowServices
+    public let relay: OutboxRelay
+    public let reviewWorker: ReviewWorker
+    public let analyticsConsumer: AnalyticsConsumer
+    public let uploadIngest: UploadIngestWorker
+    public let highValueQueue: SQLiteQueue
+    public let uploadsQueue: SQLiteQueue
+    public let ordersStream: SQLiteStream
+    let webhookDispatcher: WebhookDispatcher
+    let logger: Logger
+
+    /// The version this binary reports.
+    public static let version = "0.1.0"
+
+    /// Opens (creating on first use) the data directory and wires every adapter and service.
+    public static func open(_ configuration: ServerConfiguration, clock: any WallClock = SystemClock(), logger: Logger) async throws -> EmbeddedSystem {
+        let directory = configuration.dataDirectory
+        let database = try AppDatabase(path: directory.appendingPathComponent("orderflow.sqlite").path)
+        let names = configuration.names
+        let messaging = SQLiteMessaging(database: database, clock: clock, logger: logger)
+        for queue in [names.highValueQueue, names.uploadsQueue] {
+            try await messaging.ensureQueue(name: queue, visibilityTimeout: configuration.visibilityTimeout, maxReceiveCount: configuration.maxReceiveCount)
+        }
+        try await messaging.subscribe(topic: names.highValueTopic, to: .queue(names.highValueQueue))
+        for webhook in configuration.highValueWebhooks {
+            try await messaging.subscribe(topic: names.highValueTopic, to: .webhook(url: webhook.url, secret: webhook.secret))
+        }
+        let highValueQueue = messaging.queue(named: names.highValueQueue)
+        let uploadsQueue = messaging.queue(named: names.uploadsQueue)
+        let stream = messaging.stream(named: names.ordersStream, shardCount: configuration.streamShards)
+        let objects = try FileObjectStore(
+            root: directory.appendingPathComponent("objects", isDirectory: true),
+            bucket: names.uploadsBucket,
+            notifications: [.init(prefix: names.uploadsPrefix, queue: uploadsQueue)],
+            clock: clock
+        )
+        let store = SQLiteOrderStore(database: database)
+        let orderService = OrderService(store: store, policy: configuration.highValuePolicy, clock: clock)
+        let analyticsStore = SQLiteAnalyticsStore(database: database)
+        let analyticsConsumer = AnalyticsConsumer(stream: stream, store: analyticsStore, logger: logger)
+        let status = SystemStatus(
+            version: version, backend: "embedded", clock: clock,
+            databaseHealthy: { await database.isHealthy() },
+            outbox: store, queues: messaging, analytics: analyticsConsumer
+        )
+        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status, clock: clock)
+        return EmbeddedSystem(
+            configuration: configuration,
+            database: database,
+            messaging: messaging,
+            orderStore: store,
+            services: services,
+            relay: OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: names.highValueTopic), ordersStream: stream, logger: logger),
+            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
+            analyticsConsumer: analyticsConsumer,
+            uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
+            highValueQueue: highValueQueue,
+            uploadsQueue: uploadsQueue,
+            ordersStream: stream,
+            webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
+            logger: logger
+        )
+    }
+
+    /// The background workers, in start order.
+    public var workers: [any Service] {
+        [relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher, StreamRetention(stream: ordersStream, logger: logger)]
+    }
+
+    /// The HTTP application with every worker attached.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        buildApplication(services, configuration: configuration.http, workers: workers, logger: logger, onServerRunning: onServerRunning)
+    }
+}
+
+/// Deletes stream records older than the retention window, hourly.
+struct StreamRetention: Service {
+    let stream: SQLiteStream
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let removed = try await stream.trim()
+                if removed > 0 { logger.info("stream retention trimmed records", metadata: ["stream": "\(stream.name)", "removed": "\(removed)"]) }
+            } catch {
+                logger.warning("stream retention failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

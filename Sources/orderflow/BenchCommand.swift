@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OrderFlowApp
+import OrderFlowCore
+import OrderFlowServer
+import ServiceLifecycle
+
+/// `orderflow bench pipeline`: end-to-end throughput of the embedded pipeline, in process.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [Pipeline.self])
+
+    struct Pipeline: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time N orders from submission until stored, relayed, reviewed and counted.",
+            discussion: "Runs on a fresh temporary data directory; 10 % of the orders are high-value."
+        )
+        @Option(help: "How many orders.") var orders: Int = 200_000
+        @Option(help: "Concurrent submitters.") var concurrency: Int = 256
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var logger = Logger(label: "orderflow-bench")
+            logger.logLevel = .error
+            var configuration = ServerConfiguration()
+            configuration.dataDirectory = directory
+            let system = try await EmbeddedSystem.open(configuration, logger: logger)
+            let group = ServiceGroup(services: system.workers, logger: logger)
+            let total = orders
+            let highValueEvery = 10
+            let expectedHighValue = (total + highValueEvery - 1) / highValueEvery
+            let service = system.services.orders
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let submitters = max(1, concurrency)
+                try await withThrowingTaskGroup(of: Void.self) { submitting in
+                    for worker in 0..<submitters {
+                        submitting.addTask {
+                            var index = worker
+                            while index < total {
+                                let price = index % highValueEvery == 0 ? 450 : 25
+                                let draft = OrderDraft(
+                                    id: OrderID("bench-\(index)"), customerId: "customer-\(index % 1000)", currency: .seedDefault,
+                                    items: [OrderItem(sku: "SKU-\(index % 97)", quantity: 2, unitPriceMinor: Int64(price) * 50)],
+                                    amountMinor: Int64(price) * 100
+                                )
+                                _ = try await service.submit(draft, source: "bench")
+                                index += submitters
+                            }
+                        }
+                    }
+                    try await submitting.waitForAll()
+                }
+                let stored = ContinuousClock.now - start
+                print("stored   \(total) orders in \(Self.format(stored)) (\(Self.rate(total, stored)) orders/s)")
+                // Poll the observable results; this is a benchmark, not a test, so polling is the measurement.
+                while true {
+                    let snapshot = try await system.services.analytics.snapshot(now: system.services.clock.now())
+                    let backlog = try await system.orderStore.backlog()
+                    if snapshot.orders >= Int64(total), backlog == 0, try await Self.countOpenReviews(system) >= expectedHighValue {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let elapsed = ContinuousClock.now - start
+                print("pipeline \(total) orders stored, relayed, reviewed (\(expectedHighValue) cases) and counted in \(Self.format(elapsed)): \(Self.rate(total, elapsed)) orders/s end to end")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+
+        static func countOpenReviews(_ system: EmbeddedSystem) async throws -> Int {
+            try await system.database.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders WHERE review = 'open'") ?? 0
+            }
+        }
+
+        static func format(_ duration: Duration) -> String {
+            String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
+
+        static func rate(_ count: Int, _ duration: Duration) -> Int {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return seconds > 0 ? Int(Double(count) / seconds) : 0
+        }
+    }
+}
+
+import GRDB

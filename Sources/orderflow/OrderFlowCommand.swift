@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `orderflow`: the one binary of OrderFlow.
+@main
+struct OrderFlowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orderflow",
+        abstract: "E-commerce order processing: API, durable events, review queue, analytics stream and upload ingestion.",
+        subcommands: [
+            ServeCommand.self, StatusCommand.self, OrdersCommand.self, DLQCommand.self, SubmitCommand.self,
+            UploadCommand.self, BenchCommand.self,
+        ],
+        defaultSubcommand: nil
+    )
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import OrderFlowCore
+import OrderFlowHTTP
+import OrderFlowServer
+
+/// `orderflow serve`: API, outbox relay, review worker, analytics consumer and upload ingestion in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the whole pipeline on the embedded backend (SQLite + local object store)."
+    )
+
+    @Option(help: "Address to bind (env ORDERFLOW_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env ORDERFLOW_PORT, default 8080).")
+    var port: String?
+
+    @Option(name: .customLong("data-dir"), help: "Where the database and objects live (env ORDERFLOW_DATA_DIR, default ./orderflow-data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("high-value-threshold"), help: "Orders with an amount strictly above this are high-value (env ORDERFLOW_HIGH_VALUE_THRESHOLD, default 300).")
+    var highValueThreshold: String?
+
+    @Option(name: .customLong("webhook"), help: "Also deliver high-value events to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_WEBHOOKS, comma-separated).")
+    var webhooks: [String] = []
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORDERFLOW_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        do {
+            try await serve()
+        } catch let failure as UsageFailure {
+            printError("orderflow serve: \(failure)")
+            throw ExitCode(2)
+        }
+    }
+
+    func resolvedConfiguration() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        let host = Settings.value(host, env: "ORDERFLOW_HOST") ?? "127.0.0.1"
+        guard !host.isEmpty, !host.contains(" ") else { throw UsageFailure("--host \(host) is not an address") }
+        let portText = Settings.value(port, env: "ORDERFLOW_PORT") ?? "8080"
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw UsageFailure("--port \(portText) is not a port number (0–65535)")
+        }
+        configuration.http.host = host
+        configuration.http.port = port
+        configuration.dataDirectory = URL(fileURLWithPath: Settings.value(dataDirectory, env: "ORDERFLOW_DATA_DIR") ?? "orderflow-data")
+        let threshold = Settings.value(highValueThreshold, env: "ORDERFLOW_HIGH_VALUE_THRESHOLD") ?? "300"
+        guard let policy = HighValuePolicy(threshold: threshold) else {
+            throw UsageFailure("--high-value-threshold \(threshold) is not a non-negative decimal number")
+        }
+        configuration.highValuePolicy = policy
+        var hooks = webhooks
+        if hooks.isEmpty, let env = Settings.value(nil, env: "ORDERFLOW_WEBHOOKS") {
+            hooks = env.split(separator: ",").map(String.init)
+        }
+        configuration.highValueWebhooks = try hooks.map { spec in
+            guard let equals = spec.firstIndex(of: "="), equals != spec.startIndex else {
+                throw UsageFailure("--webhook \(spec.split(separator: "=").first ?? "") must be URL=SECRET")
+            }
+            return (String(spec[..<equals]), String(spec[spec.index(after: equals)...]))
+        }
+        return configuration
+    }
+
+    func makeLogger() throws -> Logger {
+        let levelText = Settings.value(logLevel, env: "ORDERFLOW_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw UsageFailure("--log-level \(levelText) is not a log level") }
+        var logger = Logger(label: "orderflow")
+        logger.logLevel = level
+        return logger
+    }
+
+    func serve() async throws {
+        let configuration = try resolvedConfiguration()
+        let logger = try makeLogger()
+        let system: EmbeddedSystem
+        do {
+            system = try await EmbeddedSystem.open(configuration, logger: logger)
+        } catch {
+            throw UsageFailure("cannot open the data directory \(configuration.dataDirectory.path): \(error)")
+        }
+        let host = configuration.http.host
+        let app = system.application { port in
+            print("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))")
+            fflush(stdout)
+        }
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            let text = "\(error)"
+            if text.contains("bind") || text.contains("Address already in use") || text.contains("Cannot assign") {
+                throw UsageFailure("cannot listen on \(host):\(configuration.http.port): \(Self.shortReason(text))")
+            }
+            throw UsageFailure("stopped on an error: \(text)")
+        }
+        print("OrderFlow stopped cleanly")
+    }
+
+    static func shortReason(_ text: String) -> String {
+        if let range = text.range(of: "): ") {
+            return String(text[range.upperBound...])
+        }
+        return text
+    }
+}
