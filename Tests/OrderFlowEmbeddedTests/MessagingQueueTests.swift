@@ -234,7 +234,7 @@ struct MessagingQueueTests {
             try await queue.receive(maxMessages: 1, waitTime: .seconds(20), visibilityTimeout: nil)
         }
         // Only send once the receiver is blocked in its wait, so the test shows the send waking it.
-        try await eventually { fixture.messaging.context.signals.waitingReceivers(of: "orders") == 1 }
+        try await eventually { fixture.messaging.context.signals.waiting(on: .queue("orders")) == 1 }
         let sentAt = ContinuousClock.now
         try await queue.send([message("wake up")])
         let received = try await receiver.value

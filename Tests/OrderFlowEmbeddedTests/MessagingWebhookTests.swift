@@ -47,7 +47,8 @@ struct MessagingWebhookTests {
                 try await group.run()
                 return nil
             }
-            // Published after the dispatcher started: it must wake for the new delivery, not wait for its idle pause.
+            // Published once the dispatcher is idle: it must wake for the new delivery, not sleep out its idle pause.
+            try await eventually { fixture.messaging.context.signals.waiting(on: .webhooks) == 1 }
             try await fixture.messaging.topic(named: "order-events").publish([
                 TopicMessage(body: body, attributes: ["eventId": "e-42"]),
             ])

@@ -4,46 +4,47 @@ import Synchronization
 /// Every queue, topic and stream value built by one `SQLiteMessaging` shares these, so a send through one value wakes a
 /// receiver blocked in another.
 final class MessagingSignals: Sendable {
+    /// What a signal announces.
+    enum Subject: Hashable, Sendable {
+        /// A commit made messages of the queue visible.
+        case queue(String)
+        /// A commit appended records to the stream.
+        case stream(String)
+        /// A commit added webhook deliveries.
+        case webhooks
+    }
+
     private struct State {
-        var signals: [String: ChangeSignal] = [:]
-        var waiters: [String: Int] = [:]
+        var signals: [Subject: ChangeSignal] = [:]
+        var waiters: [Subject: Int] = [:]
     }
 
     private let state = Mutex(State())
 
-    /// The signal notified after a commit that made messages of `queue` visible.
-    func queue(_ queue: String) -> ChangeSignal { signal(for: "queue:" + queue) }
+    /// The signal of `subject`, created on first use.
+    func signal(_ subject: Subject) -> ChangeSignal {
+        state.withLock { Self.signal(subject, in: &$0) }
+    }
 
-    /// The signal notified after a commit that appended records to `stream`.
-    func stream(_ stream: String) -> ChangeSignal { signal(for: "stream:" + stream) }
-
-    /// The signal notified after a commit that added webhook deliveries.
-    var webhooks: ChangeSignal { signal(for: "webhooks") }
-
-    /// Waits on the signal of `queue`, counted so tests can tell a receiver is really blocked.
-    func waitOnQueue(_ queue: String, since seen: UInt64, timeout: Duration) async {
-        let key = "queue:" + queue
+    /// Waits on the signal of `subject` like `ChangeSignal.wait`, counted so tests can tell a waiter is really blocked.
+    func wait(on subject: Subject, since seen: UInt64, timeout: Duration) async {
         let signal = state.withLock { state in
-            state.waiters[key, default: 0] += 1
-            return Self.signal(for: key, in: &state)
+            state.waiters[subject, default: 0] += 1
+            return Self.signal(subject, in: &state)
         }
         await signal.wait(since: seen, timeout: timeout)
-        state.withLock { $0.waiters[key, default: 1] -= 1 }
+        state.withLock { $0.waiters[subject, default: 1] -= 1 }
     }
 
-    /// How many receivers are blocked in a long poll of `queue` right now.
-    func waitingReceivers(of queue: String) -> Int {
-        state.withLock { $0.waiters["queue:" + queue] ?? 0 }
+    /// How many tasks are blocked waiting on `subject` right now.
+    func waiting(on subject: Subject) -> Int {
+        state.withLock { $0.waiters[subject] ?? 0 }
     }
 
-    private func signal(for key: String) -> ChangeSignal {
-        state.withLock { Self.signal(for: key, in: &$0) }
-    }
-
-    private static func signal(for key: String, in state: inout State) -> ChangeSignal {
-        if let existing = state.signals[key] { return existing }
+    private static func signal(_ subject: Subject, in state: inout State) -> ChangeSignal {
+        if let existing = state.signals[subject] { return existing }
         let created = ChangeSignal()
-        state.signals[key] = created
+        state.signals[subject] = created
         return created
     }
 }

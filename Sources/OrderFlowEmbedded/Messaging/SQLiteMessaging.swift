@@ -157,7 +157,7 @@ public final class SQLiteMessaging: QueueAdministration {
                     Columns.sourceQueue.set(to: nil),
                 ])
             if moved > 0 {
-                let signal = context.signals.queue(queue)
+                let signal = context.signals.signal(.queue(queue))
                 db.afterNextTransaction { _ in signal.notify() }
             }
             return moved

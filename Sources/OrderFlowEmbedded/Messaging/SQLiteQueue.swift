@@ -37,7 +37,7 @@ public struct SQLiteQueue: MessageQueue {
         if let visibilityTimeout {
             try MessagingLimits.validateTimeout(visibilityTimeout, name: "visibilityTimeout", max: MessagingLimits.maxVisibility)
         }
-        let signal = context.signals.queue(name)
+        let signal = context.signals.signal(.queue(name))
         let deadline = ContinuousClock.now + waitTime
         while true {
             // Read before looking: a send that commits after this read bumps the generation, so the wait below
@@ -55,7 +55,7 @@ public struct SQLiteQueue: MessageQueue {
                 let untilVisible = max(nextVisibleAt - context.clock.now().millisecondsSinceEpoch, 1)
                 pause = min(pause, .milliseconds(untilVisible))
             }
-            await context.signals.waitOnQueue(name, since: seen, timeout: pause)
+            await context.signals.wait(on: .queue(name), since: seen, timeout: pause)
         }
     }
 
@@ -89,7 +89,7 @@ public struct SQLiteQueue: MessageQueue {
                 .updateAll(db, assignments)
             if changed > 0 {
                 // Waiting receivers planned their sleep around the old visibility time.
-                let signal = context.signals.queue(name)
+                let signal = context.signals.signal(.queue(name))
                 db.afterNextTransaction { _ in signal.notify() }
             }
         }
@@ -120,7 +120,7 @@ public struct SQLiteQueue: MessageQueue {
                 receiveCount: 0, receiptHandle: nil, lastError: nil, deadLetteredAt: nil, sourceQueue: nil)
             try row.insert(db)
         }
-        let signal = context.signals.queue(queue)
+        let signal = context.signals.signal(.queue(queue))
         db.afterNextTransaction { _ in signal.notify() }
     }
 
@@ -202,7 +202,7 @@ public struct SQLiteQueue: MessageQueue {
             }
         }
         if let deadLetterQueue = definition.deadLetterQueue, !deadLettered.isEmpty {
-            let signal = context.signals.queue(deadLetterQueue)
+            let signal = context.signals.signal(.queue(deadLetterQueue))
             let logger = context.logger
             let moved = deadLettered
             db.afterNextTransaction { _ in

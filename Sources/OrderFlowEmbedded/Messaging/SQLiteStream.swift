@@ -107,7 +107,7 @@ public final class SQLiteStream: EventStream {
         for (shard, seq) in lastSeq {
             try StreamShardCounter(stream: name, shard: shard, lastSeq: seq).upsert(db)
         }
-        let signal = context.signals.stream(name)
+        let signal = context.signals.signal(.stream(name))
         db.afterNextTransaction { _ in signal.notify() }
         return stored
     }
@@ -156,7 +156,7 @@ public final class SQLiteStream: EventStream {
 
     /// Returns when a put committed since this value's latest `read` or `countRecords`, or after `timeout`.
     public func waitForRecords(timeout: Duration) async {
-        let signal = context.signals.stream(name)
+        let signal = context.signals.signal(.stream(name))
         let seen = lastSeenGeneration.withLock { $0 } ?? signal.generation
         await signal.wait(since: seen, timeout: timeout)
         // A second wait without a read in between must block again rather than spin.
@@ -180,7 +180,7 @@ public final class SQLiteStream: EventStream {
     // MARK: Helpers
 
     private func rememberGeneration() {
-        let generation = context.signals.stream(name).generation
+        let generation = context.signals.signal(.stream(name)).generation
         lastSeenGeneration.withLock { $0 = generation }
     }
 

@@ -68,7 +68,7 @@ public struct SQLiteTopic: Topic {
             }
         }
         if addedWebhookDeliveries {
-            let signal = context.signals.webhooks
+            let signal = context.signals.signal(.webhooks)
             db.afterNextTransaction { _ in signal.notify() }
         }
     }

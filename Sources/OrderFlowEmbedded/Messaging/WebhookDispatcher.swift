@@ -66,7 +66,7 @@ public struct WebhookDispatcher: Service {
 
     /// Delivers until cancelled or gracefully shut down, waking on new deliveries and when the next retry is due.
     public func run() async throws {
-        let signal = context.signals.webhooks
+        let signal = context.signals.signal(.webhooks)
         // Without anything due, look again now and then anyway: another process may share the database.
         let idlePause: Duration = .seconds(60)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -85,8 +85,9 @@ public struct WebhookDispatcher: Service {
                 pause = .seconds(1)
             }
             let timeout = pause
+            let signals = context.signals
             await cancelWhenGracefulShutdown {
-                await signal.wait(since: seen, timeout: timeout)
+                await signals.wait(on: .webhooks, since: seen, timeout: timeout)
             }
         }
     }
