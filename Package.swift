@@ -96,7 +96,12 @@ let package = Package(
         .testTarget(name: "OrderFlowCoreTests", dependencies: ["OrderFlowCore"], swiftSettings: settings),
         .testTarget(
             name: "OrderFlowEmbeddedTests",
-            dependencies: ["OrderFlowCore", "OrderFlowEmbedded", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "OrderFlowCore", "OrderFlowEmbedded", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: settings
         ),
         .testTarget(

@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import Logging
+import OrderFlowCore
+
+/// An embedded queue with SQS standard-queue semantics, stored in the app database.
+/// Obtain one from `SQLiteMessaging.queue(named:)` after `ensureQueue`; operations on a queue that was never ensured
+/// throw `MessagingError.unknownQueue`.
+public struct SQLiteQueue: MessageQueue {
+    /// The queue's name.
+    public let name: String
+    let context: MessagingContext
+
+    init(name: String, context: MessagingContext) {
+        self.name = name
+        self.context = context
+    }
+
+    /// Sends up to 10 messages in one transaction and wakes receivers blocked in a long poll.
+    public func send(_ messages: [OutgoingMessage]) async throws {
+        guard messages.count <= MessagingLimits.sendBatch else {
+            throw MessagingError.batchTooLarge(limit: MessagingLimits.sendBatch)
+        }
+        guard !messages.isEmpty else { return }
+        try await context.database.pool.write { [name, context] db in
+            try Self.send(messages, to: name, in: db, context: context)
+        }
+    }
+
+    /// Receives up to `maxMessages` (1…10), long-polling up to `waitTime` (at most 20 s). Returns an empty array when
+    /// the wait ends, or early when the task is cancelled, so a worker loop can check for shutdown.
+    public func receive(maxMessages: Int, waitTime: Duration, visibilityTimeout: Duration?) async throws -> [QueueMessage] {
+        guard (1...MessagingLimits.receiveBatch).contains(maxMessages) else {
+            throw MessagingError.invalidArgument("maxMessages must be between 1 and \(MessagingLimits.receiveBatch), got \(maxMessages)")
+        }
+        try MessagingLimits.validateTimeout(waitTime, name: "waitTime", max: MessagingLimits.maxWait)
+        if let visibilityTimeout {
+            try MessagingLimits.validateTimeout(visibilityTimeout, name: "visibilityTimeout", max: MessagingLimits.maxVisibility)
+        }
+        let signal = context.signals.signal(.queue(name))
+        let deadline = ContinuousClock.now + waitTime
+        while true {
+            // Read before looking: a send that commits after this read bumps the generation, so the wait below
+            // returns at once instead of missing it.
+            let seen = signal.generation
+            let outcome = try await context.database.pool.write { [name, context] db in
+                try Self.receiveNow(from: name, maxMessages: maxMessages, visibilityTimeout: visibilityTimeout, in: db, context: context)
+            }
+            if !outcome.messages.isEmpty { return outcome.messages }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if remaining <= .zero || Task.isCancelled { return [] }
+            var pause = remaining
+            if let nextVisibleAt = outcome.nextVisibleAt {
+                // An in-flight message whose visibility timeout ends sends no signal: wake for it ourselves.
+                let untilVisible = max(nextVisibleAt - context.clock.now().millisecondsSinceEpoch, 1)
+                pause = min(pause, .milliseconds(untilVisible))
+            }
+            await context.signals.wait(on: .queue(name), since: seen, timeout: pause)
+        }
+    }
+
+    /// Deletes up to 10 received messages by their latest receipt handles; stale or unknown handles are ignored.
+    public func delete(receiptHandles: [String]) async throws {
+        guard receiptHandles.count <= MessagingLimits.deleteBatch else {
+            throw MessagingError.batchTooLarge(limit: MessagingLimits.deleteBatch)
+        }
+        guard !receiptHandles.isEmpty else { return }
+        try await context.database.pool.write { [name] db in
+            _ = try QueueDefinition.find(db, named: name)
+            try StoredQueueMessage
+                .filter(StoredQueueMessage.Columns.queue == name && receiptHandles.contains(StoredQueueMessage.Columns.receiptHandle))
+                .deleteAll(db)
+        }
+    }
+
+    /// Makes a received message visible again after `timeout` (zero: now, at most 12 h), recording `lastError` when
+    /// given. A stale handle is ignored.
+    public func changeVisibility(receiptHandle: String, timeout: Duration, lastError: String?) async throws {
+        try MessagingLimits.validateTimeout(timeout, name: "timeout", max: MessagingLimits.maxVisibility)
+        try await context.database.pool.write { [name, context] db in
+            _ = try QueueDefinition.find(db, named: name)
+            let now = context.clock.now().millisecondsSinceEpoch
+            var assignments = [StoredQueueMessage.Columns.visibleAt.set(to: now + timeout.wholeMilliseconds)]
+            if let lastError {
+                assignments.append(StoredQueueMessage.Columns.lastError.set(to: lastError))
+            }
+            let changed = try StoredQueueMessage
+                .filter(StoredQueueMessage.Columns.queue == name && StoredQueueMessage.Columns.receiptHandle == receiptHandle)
+                .updateAll(db, assignments)
+            if changed > 0 {
+                // Waiting receivers planned their sleep around the old visibility time.
+                let signal = context.signals.signal(.queue(name))
+                db.afterNextTransaction { _ in signal.notify() }
+            }
+        }
+    }
+
+    /// Visible and in-flight messages, this queue's dead letters, and the age of the oldest message.
+    public func depth() async throws -> QueueDepth {
+        try await context.database.pool.read { [name, context] db in
+            let definition = try QueueDefinition.find(db, named: name)
+            return try Self.depth(of: definition, now: context.clock.now(), in: db)
+        }
+    }
+
+    // MARK: Shared with topics and administration
+
+    /// Inserts `messages` into `queue` inside the caller's transaction; receivers wake once it commits.
+    static func send(_ messages: [OutgoingMessage], to queue: String, in db: Database, context: MessagingContext) throws {
+        _ = try QueueDefinition.find(db, named: queue)
+        let now = context.clock.now().millisecondsSinceEpoch
+        for message in messages {
+            guard message.body.count <= MessagingLimits.messageBytes else {
+                throw MessagingError.invalidArgument(
+                    "message body of \(message.body.count) bytes exceeds the \(MessagingLimits.messageBytes)-byte limit")
+            }
+            var row = StoredQueueMessage(
+                id: nil, queue: queue, messageId: UUID().uuidString.lowercased(), body: Data(message.body),
+                attributes: try StoredAttributes.encode(message.attributes), sentAt: now, visibleAt: now,
+                receiveCount: 0, receiptHandle: nil, lastError: nil, deadLetteredAt: nil, sourceQueue: nil)
+            try row.insert(db)
+        }
+        let signal = context.signals.signal(.queue(queue))
+        db.afterNextTransaction { _ in signal.notify() }
+    }
+
+    /// Depth of the queue `definition` describes at `now`.
+    static func depth(of definition: QueueDefinition, now: Timestamp, in db: Database) throws -> QueueDepth {
+        let nowMs = now.millisecondsSinceEpoch
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE(SUM(visible_at <= ?), 0) AS visible, COALESCE(SUM(visible_at > ?), 0) AS in_flight,
+                       MIN(sent_at) AS oldest
+                FROM queue_message WHERE queue = ?
+                """,
+            arguments: [nowMs, nowMs, definition.name])
+        var deadLetters = 0
+        if let deadLetterQueue = definition.deadLetterQueue {
+            deadLetters = try StoredQueueMessage
+                .filter(StoredQueueMessage.Columns.queue == deadLetterQueue && StoredQueueMessage.Columns.sourceQueue == definition.name)
+                .fetchCount(db)
+        }
+        let oldest: Int64? = row?["oldest"]
+        return QueueDepth(
+            visible: row?["visible"] ?? 0,
+            inFlight: row?["in_flight"] ?? 0,
+            deadLetters: deadLetters,
+            oldestAgeMilliseconds: oldest.map { max(nowMs - $0, 0) })
+    }
+
+    // MARK: Receive
+
+    private struct ReceiveOutcome: Sendable {
+        var messages: [QueueMessage]
+        /// When the earliest in-flight message becomes visible again, if nothing was received.
+        var nextVisibleAt: Int64?
+    }
+
+    /// One receive attempt in one write transaction, so concurrent receivers never get the same message.
+    private static func receiveNow(
+        from queue: String, maxMessages: Int, visibilityTimeout: Duration?, in db: Database, context: MessagingContext
+    ) throws -> ReceiveOutcome {
+        typealias Columns = StoredQueueMessage.Columns
+        let definition = try QueueDefinition.find(db, named: queue)
+        let now = context.clock.now().millisecondsSinceEpoch
+        let visibleAt = now + (visibilityTimeout?.wholeMilliseconds ?? definition.visibilityTimeoutMs)
+        var received: [QueueMessage] = []
+        var handledIds: [Int64] = []
+        var deadLettered: [StoredQueueMessage] = []
+        while received.count < maxMessages {
+            let candidates = try StoredQueueMessage
+                .filter(Columns.queue == queue && Columns.visibleAt <= now && !handledIds.contains(Columns.id))
+                .order(Columns.visibleAt, Columns.id)
+                .limit(maxMessages - received.count)
+                .fetchAll(db)
+            if candidates.isEmpty { break }
+            for candidate in candidates {
+                var row = candidate
+                handledIds.append(row.id ?? 0)
+                if let deadLetterQueue = definition.deadLetterQueue, row.receiveCount >= definition.maxReceiveCount {
+                    // Poison never blocks: after maxReceiveCount failed receives the message leaves the queue.
+                    try row.updateChanges(db) {
+                        $0.queue = deadLetterQueue
+                        $0.sourceQueue = queue
+                        $0.deadLetteredAt = now
+                        $0.visibleAt = now
+                        $0.receiptHandle = nil
+                    }
+                    deadLettered.append(row)
+                    continue
+                }
+                try row.updateChanges(db) {
+                    $0.receiveCount += 1
+                    $0.receiptHandle = UUID().uuidString.lowercased()
+                    $0.visibleAt = visibleAt
+                }
+                received.append(QueueMessage(
+                    messageId: row.messageId, body: [UInt8](row.body), attributes: try StoredAttributes.decode(row.attributes),
+                    receiptHandle: row.receiptHandle ?? "", receiveCount: row.receiveCount,
+                    sentAt: Timestamp(millisecondsSinceEpoch: row.sentAt)))
+            }
+        }
+        if let deadLetterQueue = definition.deadLetterQueue, !deadLettered.isEmpty {
+            let signal = context.signals.signal(.queue(deadLetterQueue))
+            let logger = context.logger
+            let moved = deadLettered
+            db.afterNextTransaction { _ in
+                for message in moved {
+                    logger.warning("message moved to dead-letter queue", metadata: [
+                        "queue": "\(queue)", "deadLetterQueue": "\(deadLetterQueue)", "messageId": "\(message.messageId)",
+                        "receiveCount": "\(message.receiveCount)", "lastError": "\(message.lastError ?? "")",
+                    ])
+                }
+                signal.notify()
+            }
+        }
+        var nextVisibleAt: Int64?
+        if received.isEmpty {
+            nextVisibleAt = try Int64.fetchOne(
+                db, sql: "SELECT MIN(visible_at) FROM queue_message WHERE queue = ? AND visible_at > ?", arguments: [queue, now])
+        }
+        return ReceiveOutcome(messages: received, nextVisibleAt: nextVisibleAt)
+    }
+}
