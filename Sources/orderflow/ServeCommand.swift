@@ -88,8 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let host = configuration.http.host
         let app = system.application { port in
-            print("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))")
-            fflush(stdout)
+            // Written straight to the file handle so a supervising process sees it at once, even when stdout is a pipe.
+            FileHandle.standardOutput.write(Data("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))\n".utf8))
         }
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

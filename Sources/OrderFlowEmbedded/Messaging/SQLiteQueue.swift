@@ -95,6 +95,32 @@ public struct SQLiteQueue: MessageQueue {
         }
     }
 
+    /// Moves a received message to the dead-letter queue now, with `reason` as its last error. A stale handle is ignored;
+    /// a queue without a dead-letter queue refuses, because dropping the message would lose it.
+    public func moveToDeadLetterQueue(receiptHandle: String, reason: String) async throws {
+        try await context.database.pool.write { [name, context] db in
+            let definition = try QueueDefinition.find(db, named: name)
+            guard let deadLetterQueue = definition.deadLetterQueue else {
+                throw MessagingError.invalidArgument("queue \(name) has no dead-letter queue")
+            }
+            let now = context.clock.now().millisecondsSinceEpoch
+            let moved = try StoredQueueMessage
+                .filter(StoredQueueMessage.Columns.queue == name && StoredQueueMessage.Columns.receiptHandle == receiptHandle)
+                .updateAll(db, [
+                    StoredQueueMessage.Columns.queue.set(to: deadLetterQueue),
+                    StoredQueueMessage.Columns.sourceQueue.set(to: name),
+                    StoredQueueMessage.Columns.deadLetteredAt.set(to: now),
+                    StoredQueueMessage.Columns.visibleAt.set(to: now),
+                    StoredQueueMessage.Columns.receiptHandle.set(to: nil),
+                    StoredQueueMessage.Columns.lastError.set(to: reason),
+                ])
+            if moved > 0 {
+                let signal = context.signals.signal(.queue(deadLetterQueue))
+                db.afterNextTransaction { _ in signal.notify() }
+            }
+        }
+    }
+
     /// Visible and in-flight messages, this queue's dead letters, and the age of the oldest message.
     public func depth() async throws -> QueueDepth {
         try await context.database.pool.read { [name, context] db in
