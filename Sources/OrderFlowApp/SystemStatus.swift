@@ -52,11 +52,6 @@ public struct SystemStatus: Sendable {
     }
 }
 
-extension JSONValue {
-    /// An object from members built at run time.
-    static func object(_ members: [JSONMember]) -> JSONValue { .object(members) }
-}
-
 extension QueueInfo {
     /// The queue as operators see it.
     public var json: JSONValue {
