@@ -28,6 +28,9 @@ enum WorkerLoop {
                 if result == .idle {
                     try? await cancelWhenGracefulShutdown { await waitForWork() }
                 }
+            } catch is CancellationError where Task.isShuttingDownGracefully || Task.isCancelled {
+                // The long-poll wait was cancelled by the shutdown: nothing was in hand.
+                break
             } catch {
                 failures += 1
                 let delay = backoff.delay(attempt: failures)

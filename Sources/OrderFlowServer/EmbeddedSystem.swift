@@ -99,6 +99,8 @@ struct StreamRetention: Service {
             do {
                 let removed = try await stream.trim()
                 if removed > 0 { logger.info("stream retention trimmed records", metadata: ["stream": "\(stream.name)", "removed": "\(removed)"]) }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("stream retention failed", metadata: ["error": "\(error)"])
             }

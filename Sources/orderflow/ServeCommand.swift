@@ -82,9 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = try makeLogger()
         let system: EmbeddedSystem
         do {
+            try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
             system = try await EmbeddedSystem.open(configuration, logger: logger)
         } catch {
-            throw UsageFailure("cannot open the data directory \(configuration.dataDirectory.path): \(error)")
+            throw UsageFailure("cannot open the data directory \(configuration.dataDirectory.path): \(Self.readable(error))")
         }
         let host = configuration.http.host
         let app = system.application { port in
@@ -95,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             let text = "\(error)"
-            if text.contains("bind") || text.contains("Address already in use") || text.contains("Cannot assign") {
+            if text.contains("bind") || text.contains("Address already in use") || text.contains("Cannot assign") || text.contains("UnknownHost") {
                 throw UsageFailure("cannot listen on \(host):\(configuration.http.port): \(Self.shortReason(text))")
             }
             throw UsageFailure("stopped on an error: \(text)")
@@ -103,9 +104,23 @@ struct ServeCommand: AsyncParsableCommand {
         print("OrderFlow stopped cleanly")
     }
 
+    /// The innermost system reason of a Foundation error ("Permission denied"), or the error's own description.
+    static func readable(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let inner = underlying as NSError
+            if inner.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(inner.code))) }
+        }
+        if !nsError.localizedDescription.isEmpty && nsError.domain == NSCocoaErrorDomain { return nsError.localizedDescription }
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
+        return "\(error)"
+    }
+
+    /// The reason a bind failed, without NIO's call details.
     static func shortReason(_ text: String) -> String {
-        if let range = text.range(of: "): ") {
-            return String(text[range.upperBound...])
+        for reason in ["Address already in use", "Cannot assign requested address", "Permission denied", "Name or service not known"]
+            where text.contains(reason) {
+            return reason
         }
         return text
     }
