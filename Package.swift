@@ -111,6 +111,8 @@ let package = Package(
             dependencies: [
                 "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
         ),

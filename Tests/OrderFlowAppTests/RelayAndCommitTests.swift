@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import OrderFlowApp
+import OrderFlowCore
+import GRDB
+import OrderFlowEmbedded
+import Testing
+
+@Suite("Outbox relay and group commit")
+struct RelayAndCommitTests {
+    let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    func draft(_ id: String, _ amount: Int64) -> OrderDraft {
+        OrderDraft(id: OrderID(id), customerId: "c", currency: .seedDefault, items: [], amountMinor: amount)
+    }
+
+    @Test("a relay that fails half-way re-delivers everything and consumers count each order once")
+    func relayFailureRedeliversWithoutDoubleCounting() async throws {
+        let database = try AppDatabase.temporary()
+        let messaging = SQLiteMessaging(database: database, logger: logger)
+        let store = SQLiteOrderStore(database: database)
+        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        let stream = messaging.stream(named: "OrdersStream")
+        try await messaging.ensureQueue(name: "ReviewQueue")
+        // One of the topic's subscriptions points at a queue that then disappears: publishing fails after the stream
+        // put succeeded — the worst place for a relay to stop.
+        try await messaging.ensureQueue(name: "NotYetCreated")
+        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
+        try await messaging.subscribe(topic: "Topic", to: .queue("NotYetCreated"))
+        try await database.pool.write { db in try db.execute(sql: "DELETE FROM queue WHERE name = 'NotYetCreated'") }
+        let relay = OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: "Topic"), ordersStream: stream, logger: logger)
+
+        for i in 0..<20 { _ = try await orders.submit(draft("o\(i)", i % 4 == 0 ? 50_000 : 1_000), source: "test") }
+        #expect(try await store.backlog() == 25)
+        await #expect(throws: (any Error).self) { try await relay.relayOnce() }
+        #expect(try await store.backlog() == 25, "nothing is marked delivered when a destination failed")
+
+        try await messaging.ensureQueue(name: "NotYetCreated")
+        var relayed = 0
+        while try await store.backlog() > 0 { relayed += try await relay.relayOnce() }
+        #expect(relayed == 25)
+
+        // The stream now holds the accepted events twice (first attempt + re-delivery); the count must not.
+        var records = 0
+        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
+        #expect(records == 40)
+        let analytics = SQLiteAnalyticsStore(database: database)
+        let consumer = AnalyticsConsumer(stream: stream, store: analytics, logger: logger)
+        while try await consumer.consumeOnce() > 0 {}
+        let snapshot = try await analytics.snapshot(now: SystemClock().now())
+        #expect(snapshot.orders == 20)
+        #expect(snapshot.highValueOrders == 5)
+        #expect(snapshot.revenueMinor["USD"] == Int64(5 * 50_000 + 15 * 1_000))
+
+        // Every high-value event reached the review queue; a review worker opens one case per order regardless.
+        let queue = messaging.queue(named: "ReviewQueue")
+        let worker = ReviewWorker(queue: queue, orders: orders, logger: logger)
+        while try await worker.processOnce(wait: .zero) > 0 {}
+        let open = try await orders.orders(matching: OrderQuery(review: .open))
+        #expect(open.orders.map(\.id.rawValue).sorted() == ["o0", "o12", "o16", "o4", "o8"])
+    }
+
+    @Test("concurrent submissions share transactions and keep idempotency and conflict rules")
+    func groupCommitUnderConcurrency() async throws {
+        let database = try AppDatabase.temporary()
+        let store = SQLiteOrderStore(database: database)
+        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        // 400 submissions of 100 ids: each id 4 times, one of them with a different amount.
+        let outcomes = try await withThrowingTaskGroup(of: (String, Int, AcceptOutcome).self) { group in
+            for copy in 0..<4 {
+                for i in 0..<100 {
+                    group.addTask {
+                        let amount: Int64 = copy == 3 ? 999 : 100
+                        return ("o\(i)", copy, try await orders.submit(draft("o\(i)", amount), source: "test"))
+                    }
+                }
+            }
+            var all: [(String, Int, AcceptOutcome)] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        var created: [String: Int] = [:]
+        for (id, _, outcome) in outcomes {
+            if case .created = outcome { created[id, default: 0] += 1 }
+        }
+        #expect(created.count == 100)
+        #expect(created.values.allSatisfy { $0 == 1 })
+        for i in 0..<100 {
+            let mine = outcomes.filter { $0.0 == "o\(i)" }
+            let stored = try #require(try await orders.order(OrderID("o\(i)")!))
+            for (_, copy, outcome) in mine {
+                let sameContent = (copy == 3) == (stored.amountMinor == 999)
+                switch outcome {
+                case .created(let order): #expect(order.amountMinor == stored.amountMinor)
+                case .replayed: #expect(sameContent)
+                case .conflict: #expect(!sameContent)
+                }
+            }
+        }
+        #expect(try await store.backlog() == 100)
+    }
+}
