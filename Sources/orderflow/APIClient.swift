@@ -29,16 +29,34 @@ struct APIClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await cliHTTPClient.execute(request, timeout: .seconds(30))
             let bytes = try await response.body.collect(upTo: 64 << 20)
             return Reply(status: Int(response.status.code), body: Array(buffer: bytes))
-        } catch let error as HTTPClientError {
-            throw UsageFailure("cannot reach OrderFlow at \(baseURL): \(error) (is `orderflow serve` running? set --url or ORDERFLOW_URL)")
-        } catch let error as ChannelError {
-            throw UsageFailure("cannot reach OrderFlow at \(baseURL): \(error) (is `orderflow serve` running?)")
-        } catch let error as IOError {
-            throw UsageFailure("cannot reach OrderFlow at \(baseURL): \(error) (is `orderflow serve` running?)")
+        } catch {
+            if error is CancellationError || (error as? HTTPClientError) == .cancelled { throw error }
+            throw UsageFailure("cannot reach OrderFlow at \(baseURL): \(Self.reason(error)) (is `orderflow serve` running? set --url or ORDERFLOW_URL)")
         }
+    }
+
+    /// The system's words for a transport failure ("Connection refused"), without NIO's call details.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return "timed out connecting"
+            case .ioOnClosedChannel, .eof, .outputClosed, .alreadyClosed: return "the server closed the connection"
+            default: return "\(error)"
+            }
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "timed out connecting"
+            case .deadlineExceeded, .readTimeout: return "no reply within 30 s"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
     }
 
     /// Sends and prints the JSON reply; a problem reply becomes one error line and a non-zero exit.
@@ -55,6 +73,16 @@ struct APIClient {
         return "HTTP \(reply.status): \(reply.text.prefix(200))"
     }
 }
+
+/// The HTTP client of the CLI. Unlike `HTTPClient.shared`, a request fails at once when the connection cannot be made
+/// (nothing listening, host unknown) instead of retrying the connection until the request's 30 s timeout, so a command
+/// against a stopped server says so at once; `submit` retries such failures itself, with backoff.
+private let cliHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration.singletonConfiguration
+    configuration.timeout.connect = .seconds(10)
+    configuration.connectionPool.retryConnectionEstablishment = false
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()
 
 /// Indented JSON for people reading a terminal.
 enum PrettyJSON {
