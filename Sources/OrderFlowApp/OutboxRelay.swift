@@ -36,10 +36,19 @@ public struct OutboxRelay: Service {
         let toTopic = entries.filter { $0.type == .highValue }.map {
             TopicMessage(body: $0.payload, attributes: ["eventId": $0.eventId, "type": $0.type.rawValue])
         }
-        if !toStream.isEmpty { try await stream.put(toStream) }
-        if !toTopic.isEmpty { try await topic.publish(toTopic) }
+        // Each port takes batches of its own limit (as Kinesis PutRecords and SNS PublishBatch do).
+        for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try await stream.put(chunk) }
+        for chunk in toTopic.chunks(of: MessagingBatchLimit.topicPublish) { try await topic.publish(chunk) }
         try await outbox.markDelivered(entries.map(\.id))
         logger.trace("relayed events", metadata: ["count": "\(entries.count)"])
         return entries.count
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements, in order.
+    func chunks(of size: Int) -> [[Element]] {
+        precondition(size > 0, "chunk size must be positive")
+        return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }

@@ -64,6 +64,32 @@ struct RelayAndCommitTests {
         #expect(open.orders.map(\.id.rawValue).sorted() == ["o0", "o12", "o16", "o4", "o8"])
     }
 
+    @Test("a relay batch with more high-value events than one publish may carry delivers all of them, each once")
+    func relaySplitsLargeBatchesIntoPublishChunks() async throws {
+        let database = try AppDatabase.temporary()
+        let messaging = SQLiteMessaging(database: database, logger: logger)
+        let store = SQLiteOrderStore(database: database)
+        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        try await messaging.ensureQueue(name: "ReviewQueue")
+        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
+        let stream = messaging.stream(named: "OrdersStream")
+        let relay = OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: "Topic"), ordersStream: stream, logger: logger)
+
+        // 4 publish batches' worth of high-value orders (plus a remainder) and more accepted events than one put holds.
+        let highValue = MessagingBatchLimit.topicPublish * 4 + 3
+        let total = MessagingBatchLimit.streamPut + 20
+        for i in 0..<total { _ = try await orders.submit(draft("o\(i)", i < highValue ? 50_000 : 1_000), source: "test") }
+        #expect(try await store.backlog() == total + highValue)
+
+        var relayed = 0
+        while try await store.backlog() > 0 { relayed += try await relay.relayOnce() }
+        #expect(relayed == total + highValue)
+        #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == highValue)
+        var records = 0
+        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
+        #expect(records == total)
+    }
+
     @Test("concurrent submissions share transactions and keep idempotency and conflict rules")
     func groupCommitUnderConcurrency() async throws {
         let database = try AppDatabase.temporary()

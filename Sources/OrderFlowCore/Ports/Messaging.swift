@@ -64,6 +64,17 @@ public enum MessagingError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
+/// The batch sizes the messaging ports accept: those of SQS, SNS and Kinesis, kept by the embedded adapters too, so
+/// code that works embedded also works on AWS. Callers with more split their work into chunks of these sizes.
+public enum MessagingBatchLimit {
+    /// Messages in one `MessageQueue.send` (SQS SendMessageBatch).
+    public static let queueSend = 10
+    /// Messages in one `Topic.publish` (SNS PublishBatch).
+    public static let topicPublish = 10
+    /// Records in one `EventStream.put` (Kinesis PutRecords).
+    public static let streamPut = 500
+}
+
 /// A queue with SQS standard-queue semantics (port; embedded: SQLite, AWS: SQS).
 public protocol MessageQueue: Sendable {
     var name: String { get }

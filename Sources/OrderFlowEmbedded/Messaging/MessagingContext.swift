@@ -11,7 +11,7 @@ struct MessagingContext: Sendable {
 
 /// The limits SQS, SNS and Kinesis enforce, kept here too so code that works embedded also works on AWS.
 enum MessagingLimits {
-    static let sendBatch = 10
+    static let sendBatch = MessagingBatchLimit.queueSend
     static let receiveBatch = 10
     static let deleteBatch = 10
     static let messageBytes = 262_144
@@ -19,7 +19,7 @@ enum MessagingLimits {
     static let maxVisibility: Duration = .seconds(43_200)
     static let maxReceiveCount = 1000
     static let queueNameLength = 80
-    static let streamPutBatch = 500
+    static let streamPutBatch = MessagingBatchLimit.streamPut
     static let streamRecordBytes = 1_048_576
     static let partitionKeyLength = 256
     static let streamReadBatch = 10_000

@@ -26,8 +26,8 @@ public struct SQLiteTopic: Topic {
 
     /// Fans the messages out to every subscription in one transaction; a topic without subscriptions drops them.
     public func publish(_ messages: [TopicMessage]) async throws {
-        guard messages.count <= MessagingLimits.sendBatch else {
-            throw MessagingError.batchTooLarge(limit: MessagingLimits.sendBatch)
+        guard messages.count <= MessagingBatchLimit.topicPublish else {
+            throw MessagingError.batchTooLarge(limit: MessagingBatchLimit.topicPublish)
         }
         guard !messages.isEmpty else { return }
         try await context.database.pool.write { db in
