@@ -24,4 +24,38 @@ struct JSONTests {
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(deep) }
     }
+
+    @Test("the byte writer writes what the tree serializer writes, escapes included")
+    func writerMatchesTree() throws {
+        let tree: JSONValue = .object([
+            "s": .string("a\"b\\c\n\u{1F}é😀"), "n": .int(Int64.min), "z": .int(0), "neg": .int(-42),
+            "max": .int(Int64.max), "arr": .array([.null, .bool(true), .bool(false), .array([]), .object([:])]),
+            "lit": .number("1e-7"),
+        ])
+        let bytes = tree.serializedBytes()
+        #expect(String(decoding: bytes, as: UTF8.self)
+            == #"{"s":"a\"b\\c\n\u001fé😀","n":-9223372036854775808,"z":0,"neg":-42,"max":9223372036854775807,"arr":[null,true,false,[],{}],"lit":1e-7}"#)
+        #expect(try JSONParser.parse(bytes) == tree)
+    }
+
+    @Test("orders and events written directly equal their JSON trees serialized")
+    func directEncodingsMatchTrees() throws {
+        let created = Timestamp(millisecondsSinceEpoch: 1_790_000_000_123)
+        let orders = [
+            Order(id: OrderID("o-1")!, customerId: nil, currency: .seedDefault, items: [], amountMinor: 45_000,
+                  highValue: true, status: .accepted, review: nil, source: "api", payloadHash: "h", createdAt: created, updatedAt: created),
+            Order(id: OrderID("o-2")!, customerId: "c \"quoted\" \\ é", currency: Currency.named("JPY")!,
+                  items: [OrderItem(sku: "SKU\t1", quantity: 3, unitPriceMinor: 1_000), OrderItem(sku: "B", quantity: 1, unitPriceMinor: 7)],
+                  amountMinor: 3_007, highValue: false, status: .fulfilled, review: .approved, source: "upload:orders/a b.json",
+                  payloadHash: "h", createdAt: created, updatedAt: Timestamp(millisecondsSinceEpoch: 1_790_000_999_999)),
+        ]
+        for order in orders {
+            #expect(order.encodedJSON() == order.json.serializedBytes())
+            for event in OrderEvent.events(for: order, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+                + OrderEvent.events(for: order) {
+                #expect(event.encoded() == event.json.serializedBytes())
+                #expect(OrderEvent.decode(event.encoded())?.order.id == order.id)
+            }
+        }
+    }
 }

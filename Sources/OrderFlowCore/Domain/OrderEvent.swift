@@ -56,8 +56,25 @@ public struct OrderEvent: Sendable, Hashable {
         ])
     }
 
-    /// The envelope as compact JSON bytes, the form every transport carries.
-    public func encoded() -> [UInt8] { json.serializedBytes() }
+    /// The envelope as compact JSON bytes, the form every transport carries; equal to `json.serializedBytes()`.
+    public func encoded() -> [UInt8] { encoded(orderJSON: order.encodedJSON()) }
+
+    /// The envelope with `orderJSON` (this event's `order.encodedJSON()`, computed once for all events of an order)
+    /// as its `data`.
+    public func encoded(orderJSON: [UInt8]) -> [UInt8] {
+        var writer = JSONByteWriter(capacity: orderJSON.count + 256)
+        writer.beginObject()
+        writer.key("eventId"); writer.string(eventId)
+        writer.key("type"); writer.string(type.rawValue)
+        writer.key("schemaVersion"); writer.int(Int64(schemaVersion))
+        writer.key("time"); writer.string(time.iso8601)
+        writer.key("source"); writer.string(source)
+        writer.key("orderId"); writer.string(orderId.rawValue)
+        writer.key("data"); writer.rawValue(orderJSON)
+        if let traceparent { writer.key("traceparent"); writer.string(traceparent) }
+        writer.endObject()
+        return writer.bytes
+    }
 
     /// Reads an envelope back from its JSON bytes.
     public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> OrderEvent? {

@@ -25,6 +25,43 @@ extension Order {
         ])
     }
 
+    /// `json` serialized, written directly as bytes (the hot path of responses and events); equal to
+    /// `json.serializedBytes()`.
+    public func encodedJSON() -> [UInt8] {
+        var writer = JSONByteWriter(capacity: 256 + items.count * 64)
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    /// Writes `json` into `writer`.
+    public func write(to writer: inout JSONByteWriter) {
+        writer.beginObject()
+        writer.key("orderId"); writer.string(id.rawValue)
+        writer.key("customerId"); writer.string(orNull: customerId)
+        writer.key("currency"); writer.string(currency.code)
+        writer.key("amount"); writer.string(amount.decimalString)
+        writer.key("amountMinor"); writer.int(amountMinor)
+        writer.key("items")
+        writer.beginArray()
+        for item in items {
+            writer.beginObject()
+            writer.key("sku"); writer.string(item.sku)
+            writer.key("quantity"); writer.int(item.quantity)
+            writer.key("unitPrice"); writer.string(ScaledDecimal.format(item.unitPriceMinor, scale: currency.minorDigits))
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("highValue"); writer.bool(highValue)
+        writer.key("status"); writer.string(status.rawValue)
+        writer.key("review"); writer.string(orNull: review?.rawValue)
+        writer.key("source"); writer.string(source)
+        writer.key("createdAt"); writer.string(createdAt.iso8601)
+        writer.key("createdAtMs"); writer.int(createdAt.millisecondsSinceEpoch)
+        writer.key("updatedAt"); writer.string(updatedAt.iso8601)
+        writer.key("updatedAtMs"); writer.int(updatedAt.millisecondsSinceEpoch)
+        writer.endObject()
+    }
+
     /// Reads an order back from its `json` form (as carried in events). Nil when a field is missing or invalid.
     public init?(json: JSONValue) {
         guard let idText = json["orderId"]?.stringValue, let id = OrderID(idText),

@@ -198,12 +198,21 @@ public enum OrderValidation {
             return nil
         }
         let trimmed = s.trimmingWhitespace()
-        guard !trimmed.isEmpty, trimmed.count <= maximumTextLength,
-              !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard isPrintable(trimmed) else {
             errors.append(FieldError(field: field, message: "must be 1–\(maximumTextLength) printable characters"))
             return nil
         }
         return trimmed
+    }
+
+    /// 1 to `maximumTextLength` characters, none of them a control character. Printable ASCII (the common case) is
+    /// decided on the bytes alone.
+    static func isPrintable(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty else { return false }
+        if utf8.count <= maximumTextLength, utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return true }
+        return text.count <= maximumTextLength
+            && !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     }
 
     static func currency(_ value: JSONValue, field: String, errors: inout [FieldError]) -> Currency? {

@@ -35,7 +35,17 @@ struct OrderRecord {
 
     /// Items as compact JSON: `[["sku",quantity,unitPriceMinor],…]`.
     static func encodeItems(_ items: [OrderItem]) -> String {
-        JSONValue.array(items.map { .array([.string($0.sku), .int($0.quantity), .int($0.unitPriceMinor)]) }).serialized()
+        var writer = JSONByteWriter(capacity: items.count * 40 + 2)
+        writer.beginArray()
+        for item in items {
+            writer.beginArray()
+            writer.string(item.sku)
+            writer.int(item.quantity)
+            writer.int(item.unitPriceMinor)
+            writer.endArray()
+        }
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     static func decodeItems(_ text: String) throws -> [OrderItem] {

@@ -6,7 +6,7 @@ import OrderFlowCore
 public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     private let database: AppDatabase
     private let outboxSignal = ChangeSignal()
-    private let groupCommit: GroupCommit<[OrderSubmission], [AcceptOutcome]>
+    private let groupCommit: GroupCommit<[PreparedSubmission], [AcceptOutcome]>
 
     public init(database: AppDatabase) {
         self.database = database
@@ -20,7 +20,8 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
 
     public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
         guard !submissions.isEmpty else { return [] }
-        let outcomes = try await groupCommit.submit(submissions)
+        // Encoding happens here, on the caller's task and in parallel; the single writer only runs SQL.
+        let outcomes = try await groupCommit.submit(submissions.map(PreparedSubmission.init))
         if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
             outboxSignal.notify()
         }
@@ -28,7 +29,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     }
 
     /// Inserts one order and its outbox events unless the id exists; tells replay from conflict by content hash.
-    static func accept(_ submission: OrderSubmission, in db: Database) throws -> AcceptOutcome {
+    static func accept(_ submission: PreparedSubmission, in db: Database) throws -> AcceptOutcome {
         let order = submission.order
         let lookup = try db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?")
         if let row = try Row.fetchOne(lookup, arguments: [order.id.rawValue]) {
@@ -41,19 +42,34 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 order.id.rawValue, order.customerId, order.currency.code, order.amountMinor,
-                OrderRecord.encodeItems(order.items), order.highValue, order.status.rawValue, order.review?.rawValue,
+                submission.itemsText, order.highValue, order.status.rawValue, order.review?.rawValue,
                 order.source, order.payloadHash, order.createdAt.millisecondsSinceEpoch, order.updatedAt.millisecondsSinceEpoch,
             ])
         let insertEvent = try db.cachedStatement(sql: """
             INSERT INTO outbox (event_id, type, partition_key, payload, created_at) VALUES (?, ?, ?, ?, ?)
             """)
-        for event in submission.events {
+        for (event, payload) in zip(submission.events, submission.payloads) {
             try insertEvent.execute(arguments: [
-                event.eventId, event.type.rawValue, event.orderId.rawValue, Data(event.encoded()),
-                order.createdAt.millisecondsSinceEpoch,
+                event.eventId, event.type.rawValue, event.orderId.rawValue, payload, order.createdAt.millisecondsSinceEpoch,
             ])
         }
         return .created(order)
+    }
+
+    /// A submission with its column and event encodings done, ready for the writer.
+    struct PreparedSubmission: Sendable {
+        let order: Order
+        let events: [OrderEvent]
+        let itemsText: String
+        let payloads: [Data]
+
+        init(_ submission: OrderSubmission) {
+            order = submission.order
+            events = submission.events
+            itemsText = OrderRecord.encodeItems(order.items)
+            let orderJSON = order.encodedJSON()
+            payloads = submission.events.map { Data($0.encoded(orderJSON: orderJSON)) }
+        }
     }
 
     public func order(_ id: OrderID) async throws -> Order? {

@@ -35,9 +35,9 @@ struct OrdersController {
         let outcome = try await orders.submit(draft, source: "api", traceparent: request.headers[.traceparent])
         switch outcome {
         case .created(let order):
-            return .json(order.json, status: .created, headers: [.location: "/orders/\(order.id)"])
+            return .json(bytes: order.encodedJSON(), status: .created, headers: [.location: "/orders/\(order.id)"])
         case .replayed(let order):
-            return .json(order.json, status: .ok, headers: [.location: "/orders/\(order.id)"])
+            return .json(bytes: order.encodedJSON(), status: .ok, headers: [.location: "/orders/\(order.id)"])
         case .conflict(let existing):
             throw Problem(.orderConflict, status: .conflict,
                           detail: "order \(existing.id) was stored earlier with different content; use a new orderId",
@@ -48,7 +48,7 @@ struct OrdersController {
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try orderID(context)
         guard let order = try await orders.order(id) else { throw Problem.notFound("order \(id) does not exist") }
-        return .json(order.json)
+        return .json(bytes: order.encodedJSON())
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
