@@ -39,13 +39,12 @@ public struct AnalyticsConsumer: Service {
             var facts: [OrderFact] = []
             facts.reserveCapacity(records.count)
             for record in records {
-                guard let event = OrderEvent.decode(record.data), event.type == .accepted else {
+                guard let fact = OrderFact(acceptedEvent: record.data) else {
                     // A stream has no dead-letter queue: an unreadable record is logged and passed, not allowed to stall the shard.
                     logger.error("skipped an unreadable stream record", metadata: ["shard": "\(shard)", "sequence": "\(record.sequenceNumber)"])
                     continue
                 }
-                facts.append(OrderFact(orderId: event.orderId, currency: event.order.currency.code, amountMinor: event.order.amountMinor,
-                                       highValue: event.order.highValue, time: event.order.createdAt))
+                facts.append(fact)
             }
             try await store.apply(facts, consumer: Self.consumerName, shardId: shard, checkpoint: last.sequenceNumber)
         }

@@ -45,6 +45,11 @@ public final class OrderService: Sendable {
     public func perform(_ action: OrderAction, on id: OrderID) async throws -> Order {
         try await store.apply(action, to: id, at: clock.now())
     }
+
+    /// Applies a lifecycle action to several orders at once (one transaction where the store allows); one result per id.
+    public func perform(_ action: OrderAction, on ids: [OrderID]) async throws -> [Result<Order, OrderStoreError>] {
+        try await store.apply(action, to: ids, at: clock.now())
+    }
 }
 
 /// Failures of the order service that are not the store's own errors.

@@ -21,44 +21,59 @@ public struct ReviewWorker: Service {
         } waitForWork: {}
     }
 
-    /// Receives one batch (waiting up to `wait`) and handles it; returns how many messages it received.
+    /// Receives one batch (waiting up to `wait`) and handles it: every review of the batch opens in one store call and
+    /// the finished messages go in one delete. Returns how many messages it received.
     @discardableResult
     public func processOnce(wait: Duration) async throws -> Int {
         let messages = try await cancelWhenGracefulShutdown {
             try await queue.receive(maxMessages: 10, waitTime: wait, visibilityTimeout: nil)
         }
-        var done: [String] = []
+        guard !messages.isEmpty else { return 0 }
+        var work: [(message: QueueMessage, event: OrderEvent)] = []
         for message in messages {
-            if try await handle(message) { done.append(message.receiptHandle) }
+            guard let event = OrderEvent.decode(message.body), event.type == .highValue else {
+                try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: "not an order.high_value event")
+                logger.error("dead-lettered a message that is not a high-value event", metadata: ["messageId": "\(message.messageId)"])
+                continue
+            }
+            work.append((message, event))
+        }
+        let results: [Result<Order, OrderStoreError>]
+        do {
+            results = try await orders.perform(.openReview, on: work.map(\.event.orderId))
+        } catch {
+            // The store failed as a whole (busy, I/O): every message retries after its backoff.
+            for item in work { try await retryLater(item.message, item.event, error: error) }
+            return messages.count
+        }
+        var done: [String] = []
+        for (item, result) in zip(work, results) {
+            let metadata = Self.metadata(item.message, item.event)
+            switch result {
+            case .success(let order):
+                logger.info("review case open", metadata: metadata.merging(["review": "\(order.review?.rawValue ?? "none")"]) { $1 })
+                done.append(item.message.receiptHandle)
+            case .failure(.illegalTransition(let illegal)):
+                try await queue.moveToDeadLetterQueue(receiptHandle: item.message.receiptHandle, reason: illegal.reason)
+                logger.error("dead-lettered a review message", metadata: metadata.merging(["reason": "\(illegal.reason)"]) { $1 })
+            case .failure(let refusal):
+                // Possibly transient (the order's row not visible yet): retry; the redrive policy ends it after maxReceiveCount.
+                try await retryLater(item.message, item.event, error: refusal)
+            }
         }
         try await queue.delete(receiptHandles: done)
         return messages.count
     }
 
-    /// True when the message is finished with and can be deleted.
-    func handle(_ message: QueueMessage) async throws -> Bool {
-        guard let event = OrderEvent.decode(message.body), event.type == .highValue else {
-            try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: "not an order.high_value event")
-            logger.error("dead-lettered a message that is not a high-value event", metadata: ["messageId": "\(message.messageId)"])
-            return false
-        }
+    private func retryLater(_ message: QueueMessage, _ event: OrderEvent, error: any Error) async throws {
+        let delay = Backoff(base: .seconds(1), cap: .seconds(60)).delay(attempt: message.receiveCount)
+        try await queue.changeVisibility(receiptHandle: message.receiptHandle, timeout: delay, lastError: "\(error)")
+        logger.warning("review message failed; will retry", metadata: Self.metadata(message, event).merging(["error": "\(error)"]) { $1 })
+    }
+
+    private static func metadata(_ message: QueueMessage, _ event: OrderEvent) -> Logger.Metadata {
         var metadata: Logger.Metadata = ["orderId": "\(event.orderId)", "eventId": "\(event.eventId)", "receiveCount": "\(message.receiveCount)"]
         if let trace = event.traceparent { metadata["traceparent"] = "\(trace)" }
-        do {
-            let order = try await orders.perform(.openReview, on: event.orderId)
-            logger.info("review case open", metadata: metadata.merging(["review": "\(order.review?.rawValue ?? "none")"]) { $1 })
-            return true
-        } catch OrderStoreError.illegalTransition(let illegal) {
-            try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: illegal.reason)
-            logger.error("dead-lettered a review message", metadata: metadata.merging(["reason": "\(illegal.reason)"]) { $1 })
-            return false
-        } catch {
-            // Possibly transient (the order's row not visible yet, the database busy): retry after the backoff; the queue's
-            // redrive policy moves it to the dead-letter queue after maxReceiveCount attempts.
-            let delay = Backoff(base: .seconds(1), cap: .seconds(60)).delay(attempt: message.receiveCount)
-            try await queue.changeVisibility(receiptHandle: message.receiptHandle, timeout: delay, lastError: "\(error)")
-            logger.warning("review message failed; will retry", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return false
-        }
+        return metadata
     }
 }

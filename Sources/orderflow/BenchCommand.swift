@@ -58,8 +58,8 @@ struct BenchCommand: AsyncParsableCommand {
                 // Poll the observable results; this is a benchmark, not a test, so polling is the measurement.
                 while true {
                     let snapshot = try await system.services.analytics.snapshot(now: system.services.clock.now())
-                    let backlog = try await system.orderStore.backlog()
-                    if snapshot.orders >= Int64(total), backlog == 0, try await Self.countOpenReviews(system) >= expectedHighValue {
+                    if snapshot.orders >= Int64(total), try await Self.countOpenReviews(system) >= expectedHighValue,
+                       try await system.orderStore.backlog() == 0 {
                         break
                     }
                     try await Task.sleep(for: .milliseconds(20))

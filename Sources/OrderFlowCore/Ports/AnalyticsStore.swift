@@ -13,6 +13,21 @@ public struct OrderFact: Sendable, Hashable {
         self.highValue = highValue
         self.time = time
     }
+
+    /// The fact an `order.accepted` envelope carries, read without rebuilding the whole order (its items are not
+    /// needed to count it). Nil for another event type or an unreadable envelope.
+    public init?<Bytes: Collection<UInt8>>(acceptedEvent bytes: Bytes) {
+        guard let json = try? JSONParser.parse(bytes), json["type"]?.stringValue == OrderEventType.accepted.rawValue,
+              let data = json["data"],
+              let idText = data["orderId"]?.stringValue, let id = OrderID(idText),
+              let currency = data["currency"]?.stringValue, Currency.named(currency) != nil,
+              let amountMinor = data["amountMinor"]?.int64Value,
+              let highValue = data["highValue"]?.boolValue,
+              let created = data["createdAtMs"]?.int64Value
+        else { return nil }
+        self.init(orderId: id, currency: currency, amountMinor: amountMinor, highValue: highValue,
+                  time: Timestamp(millisecondsSinceEpoch: created))
+    }
 }
 
 /// Live aggregates over every order counted so far.

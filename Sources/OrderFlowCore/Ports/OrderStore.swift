@@ -85,6 +85,26 @@ public protocol OrderStore: Sendable {
     /// Applies a lifecycle action atomically. Returns the order after it (unchanged when it was a no-op).
     /// Throws `OrderStoreError.notFound` or `.illegalTransition`.
     func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp) async throws -> Order
+
+    /// Applies `action` to each order, in one transaction where the store has them (a worker's batch); one result per
+    /// id, in order. A per-order refusal is that order's `.failure`; only a store failure throws.
+    func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>]
+}
+
+extension OrderStore {
+    /// One `apply` per id, for stores without multi-item transactions.
+    public func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>] {
+        var results: [Result<Order, OrderStoreError>] = []
+        results.reserveCapacity(ids.count)
+        for id in ids {
+            do {
+                results.append(.success(try await apply(action, to: id, at: time)))
+            } catch let error as OrderStoreError {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
 }
 
 /// One event waiting in the outbox.

@@ -82,6 +82,9 @@ public final class SQLiteStream: EventStream {
             }
         }
         let now = context.clock.now()
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO stream_record (stream, shard, seq, partition_key, data, arrived_at) VALUES (?, ?, ?, ?, ?, ?)
+            """)
         var lastSeq: [Int: Int64] = [:]
         var stored: [StreamRecord] = []
         stored.reserveCapacity(entries.count)
@@ -96,10 +99,7 @@ public final class SQLiteStream: EventStream {
             }
             let seq = previous + 1
             lastSeq[shard] = seq
-            try StoredStreamRecord(
-                stream: name, shard: shard, seq: seq, partitionKey: entry.partitionKey, data: Data(entry.data),
-                arrivedAt: now.millisecondsSinceEpoch
-            ).insert(db)
+            try insert.execute(arguments: [name, shard, seq, entry.partitionKey, Data(entry.data), now.millisecondsSinceEpoch])
             stored.append(StreamRecord(
                 shardId: Self.shardId(index: shard), sequenceNumber: Self.sequenceNumber(seq), partitionKey: entry.partitionKey,
                 data: entry.data, arrivedAt: now))

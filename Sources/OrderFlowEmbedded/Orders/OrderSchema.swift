@@ -35,5 +35,9 @@ enum OrderSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-outbox-count") { db in
+            // Counting the backlog walks this narrow index instead of every (payload-sized) outbox row.
+            try db.execute(sql: "CREATE INDEX outbox_by_created_at ON outbox(created_at)")
+        }
     }
 }

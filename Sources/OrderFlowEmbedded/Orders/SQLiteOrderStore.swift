@@ -117,23 +117,37 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     }
 
     public func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp) async throws -> Order {
-        try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?", arguments: [id.rawValue]) else {
-                throw OrderStoreError.notFound(id)
+        try await database.pool.write { db in try Self.apply(action, to: id, at: time, in: db) }
+    }
+
+    public func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.pool.write { db in
+            try ids.map { id in
+                do {
+                    return .success(try Self.apply(action, to: id, at: time, in: db))
+                } catch let refusal as OrderStoreError {
+                    return .failure(refusal)
+                }
             }
-            let current = try OrderRecord.order(from: row)
-            switch OrderLifecycle.apply(action, to: current, at: time) {
-            case .failure(let illegal):
-                throw OrderStoreError.illegalTransition(illegal)
-            case .success(nil):
-                return current
-            case .success(let next?):
-                try db.execute(
-                    sql: "UPDATE orders SET status = ?, review = ?, updated_at = ? WHERE order_id = ?",
-                    arguments: [next.status.rawValue, next.review?.rawValue, next.updatedAt.millisecondsSinceEpoch, id.rawValue]
-                )
-                return next
-            }
+        }
+    }
+
+    static func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp, in db: Database) throws -> Order {
+        let lookup = try db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?")
+        guard let row = try Row.fetchOne(lookup, arguments: [id.rawValue]) else {
+            throw OrderStoreError.notFound(id)
+        }
+        let current = try OrderRecord.order(from: row)
+        switch OrderLifecycle.apply(action, to: current, at: time) {
+        case .failure(let illegal):
+            throw OrderStoreError.illegalTransition(illegal)
+        case .success(nil):
+            return current
+        case .success(let next?):
+            try db.cachedStatement(sql: "UPDATE orders SET status = ?, review = ?, updated_at = ? WHERE order_id = ?").execute(
+                arguments: [next.status.rawValue, next.review?.rawValue, next.updatedAt.millisecondsSinceEpoch, id.rawValue])
+            return next
         }
     }
 
@@ -165,7 +179,8 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
 
     public func waitForEntries(timeout: Duration) async {
         let seen = outboxSignal.generation
-        if let count = try? await backlog(), count > 0 { return }
+        let pending = try? await database.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") }
+        if pending == true { return }
         await outboxSignal.wait(since: seen, timeout: timeout)
     }
 
