@@ -11,13 +11,20 @@ public struct OutboxRelay: Service {
     let stream: any EventStream
     let logger: Logger
     let batchSize: Int
+    let transactional: (any TransactionalOutboxDelivery)?
 
-    public init(outbox: any Outbox, highValueTopic: any Topic, ordersStream: any EventStream, logger: Logger, batchSize: Int = 500) {
+    /// `transactional`, when the backend has it, delivers each batch in one transaction instead of put, publish and
+    /// mark as separate steps.
+    public init(
+        outbox: any Outbox, highValueTopic: any Topic, ordersStream: any EventStream, logger: Logger, batchSize: Int = 500,
+        transactional: (any TransactionalOutboxDelivery)? = nil
+    ) {
         self.outbox = outbox
         self.topic = highValueTopic
         self.stream = ordersStream
         self.logger = logger
         self.batchSize = batchSize
+        self.transactional = transactional
     }
 
     public func run() async throws {
@@ -30,6 +37,7 @@ public struct OutboxRelay: Service {
 
     /// Relays one batch; returns how many events it delivered.
     public func relayOnce() async throws -> Int {
+        if let transactional { return try await transactional.deliverPending(limit: batchSize) }
         let entries = try await outbox.pending(limit: batchSize)
         guard !entries.isEmpty else { return 0 }
         let toStream = entries.filter { $0.type == .accepted }.map { StreamEntry(partitionKey: $0.partitionKey, data: $0.payload) }

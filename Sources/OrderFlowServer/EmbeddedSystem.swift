@@ -51,6 +51,7 @@ public struct EmbeddedSystem: Sendable {
             clock: clock
         )
         let store = SQLiteOrderStore(database: database)
+        let highValueTopic = messaging.topic(named: names.highValueTopic)
         let orderService = OrderService(store: store, policy: configuration.highValuePolicy, clock: clock)
         let analyticsStore = SQLiteAnalyticsStore(database: database)
         let analyticsConsumer = AnalyticsConsumer(stream: stream, store: analyticsStore, logger: logger)
@@ -66,7 +67,10 @@ public struct EmbeddedSystem: Sendable {
             messaging: messaging,
             orderStore: store,
             services: services,
-            relay: OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: names.highValueTopic), ordersStream: stream, logger: logger),
+            relay: OutboxRelay(
+                outbox: store, highValueTopic: highValueTopic, ordersStream: stream, logger: logger,
+                transactional: store.transactionalDelivery(ordersStream: stream, highValueTopic: highValueTopic)
+            ),
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),

@@ -90,6 +90,40 @@ struct RelayAndCommitTests {
         #expect(records == total)
     }
 
+    @Test("the embedded relay delivers a batch in one transaction: a failure delivers nothing, a retry delivers each event once")
+    func transactionalRelayIsAllOrNothing() async throws {
+        let database = try AppDatabase.temporary()
+        let messaging = SQLiteMessaging(database: database, logger: logger)
+        let store = SQLiteOrderStore(database: database)
+        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        let stream = messaging.stream(named: "OrdersStream")
+        let topic = messaging.topic(named: "Topic")
+        try await messaging.ensureQueue(name: "ReviewQueue")
+        try await messaging.ensureQueue(name: "Gone")
+        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
+        try await messaging.subscribe(topic: "Topic", to: .queue("Gone"))
+        try await database.pool.write { db in try db.execute(sql: "DELETE FROM queue WHERE name = 'Gone'") }
+        let relay = OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger,
+                                transactional: store.transactionalDelivery(ordersStream: stream, highValueTopic: topic))
+
+        for i in 0..<30 { _ = try await orders.submit(draft("o\(i)", i % 3 == 0 ? 50_000 : 1_000), source: "test") }
+        #expect(try await store.backlog() == 40)
+        await #expect(throws: (any Error).self) { try await relay.relayOnce() }
+        #expect(try await store.backlog() == 40)
+        var records = 0
+        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
+        #expect(records == 0, "a failed batch must leave nothing behind in the stream")
+        #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == 0)
+
+        try await messaging.ensureQueue(name: "Gone")
+        #expect(try await relay.relayOnce() == 40)
+        #expect(try await store.backlog() == 0)
+        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
+        #expect(records == 30)
+        #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == 10)
+        #expect(try await relay.relayOnce() == 0)
+    }
+
     @Test("concurrent submissions share transactions and keep idempotency and conflict rules")
     func groupCommitUnderConcurrency() async throws {
         let database = try AppDatabase.temporary()

@@ -135,3 +135,10 @@ public protocol Outbox: Sendable {
     /// Returns when new entries may have been committed, or after `timeout`.
     func waitForEntries(timeout: Duration) async
 }
+
+/// An outbox whose destinations (stream, topic) live in its own database, so it can move a batch to them and mark
+/// it delivered in one transaction: delivered exactly once, and without reading the batch back in a second step.
+public protocol TransactionalOutboxDelivery: Sendable {
+    /// Delivers up to `limit` pending entries and marks them delivered, all or nothing; returns how many.
+    func deliverPending(limit: Int) async throws -> Int
+}

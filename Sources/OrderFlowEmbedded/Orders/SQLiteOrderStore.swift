@@ -154,23 +154,33 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     // MARK: Outbox
 
     public func pending(limit: Int) async throws -> [OutboxEntry] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, event_id, type, partition_key, payload FROM outbox ORDER BY id LIMIT ?", arguments: [limit])
-                .compactMap { row in
-                    let typeText: String = row["type"]
-                    guard let type = OrderEventType(rawValue: typeText) else { return nil }
-                    let payload: Data = row["payload"]
-                    return OutboxEntry(id: row["id"], eventId: row["event_id"], type: type, partitionKey: row["partition_key"], payload: Array(payload))
-                }
-        }
+        try await database.pool.read { db in try Self.pending(limit: limit, in: db) }
+    }
+
+    static func pending(limit: Int, in db: Database) throws -> [OutboxEntry] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, event_id, type, partition_key, payload FROM outbox ORDER BY id LIMIT ?"),
+                         arguments: [limit])
+            .compactMap { row in
+                let typeText: String = row["type"]
+                guard let type = OrderEventType(rawValue: typeText) else { return nil }
+                let payload: Data = row["payload"]
+                return OutboxEntry(id: row["id"], eventId: row["event_id"], type: type, partitionKey: row["partition_key"], payload: Array(payload))
+            }
     }
 
     public func markDelivered(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await database.pool.write { db in
-            let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
-            for id in ids { try statement.execute(arguments: [id]) }
-        }
+        try await database.pool.write { db in try Self.markDelivered(ids, in: db) }
+    }
+
+    static func markDelivered(_ ids: [Int64], in db: Database) throws {
+        let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
+        for id in ids { try statement.execute(arguments: [id]) }
+    }
+
+    /// Delivery of this store's outbox to a stream and topic in the same database, one transaction per batch.
+    public func transactionalDelivery(ordersStream: SQLiteStream, highValueTopic: SQLiteTopic) -> some TransactionalOutboxDelivery {
+        SQLiteOutboxDelivery(database: database, stream: ordersStream, topic: highValueTopic)
     }
 
     public func backlog() async throws -> Int {
@@ -199,5 +209,34 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
               text.hasPrefix("o:"), let seq = Int64(text.dropFirst(2)), seq >= 0 else { return nil }
         return seq
+    }
+}
+
+/// Moves outbox entries to the stream and topic and deletes them in one SQLite transaction: a crash leaves either all of
+/// a batch delivered or none of it, so embedded consumers see each event once (they still de-duplicate regardless).
+struct SQLiteOutboxDelivery: TransactionalOutboxDelivery {
+    let database: AppDatabase
+    let stream: SQLiteStream
+    let topic: SQLiteTopic
+
+    func deliverPending(limit: Int) async throws -> Int {
+        try await database.pool.write { db in
+            let entries = try SQLiteOrderStore.pending(limit: limit, in: db)
+            guard !entries.isEmpty else { return 0 }
+            var toStream: [StreamEntry] = []
+            var toTopic: [TopicMessage] = []
+            for entry in entries {
+                switch entry.type {
+                case .accepted: toStream.append(StreamEntry(partitionKey: entry.partitionKey, data: entry.payload))
+                case .highValue: toTopic.append(TopicMessage(body: entry.payload, attributes: ["eventId": entry.eventId, "type": entry.type.rawValue]))
+                }
+            }
+            for start in stride(from: 0, to: toStream.count, by: MessagingBatchLimit.streamPut) {
+                try stream.put(Array(toStream[start..<min(start + MessagingBatchLimit.streamPut, toStream.count)]), in: db)
+            }
+            try topic.publish(toTopic, in: db)
+            try SQLiteOrderStore.markDelivered(entries.map(\.id), in: db)
+            return entries.count
+        }
     }
 }
