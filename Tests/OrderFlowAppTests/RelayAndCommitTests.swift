@@ -18,21 +18,47 @@ struct RelayAndCommitTests {
         OrderDraft(id: OrderID(id), customerId: "c", currency: .seedDefault, items: [], amountMinor: amount)
     }
 
+    /// An order store, stream `OrdersStream` and topic `Topic` → queue `ReviewQueue` on one temporary database; with
+    /// `brokenSubscription`, the topic also feeds a queue that no longer exists, so publishing fails until it is
+    /// created again.
+    struct Pipeline {
+        let database: AppDatabase
+        let messaging: SQLiteMessaging
+        let store: SQLiteOrderStore
+        let orders: OrderService
+        let stream: SQLiteStream
+        let topic: SQLiteTopic
+
+        init(logger: Logger, brokenSubscription: String? = nil) async throws {
+            database = try AppDatabase.temporary()
+            messaging = SQLiteMessaging(database: database, logger: logger)
+            store = SQLiteOrderStore(database: database)
+            orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+            stream = messaging.stream(named: "OrdersStream")
+            topic = messaging.topic(named: "Topic")
+            try await messaging.ensureQueue(name: "ReviewQueue")
+            try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
+            if let broken = brokenSubscription {
+                try await messaging.ensureQueue(name: broken)
+                try await messaging.subscribe(topic: "Topic", to: .queue(broken))
+                try await database.pool.write { db in try db.execute(sql: "DELETE FROM queue WHERE name = ?", arguments: [broken]) }
+            }
+        }
+
+        func streamRecords() async throws -> Int {
+            var records = 0
+            for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
+            return records
+        }
+    }
+
     @Test("a relay that fails half-way re-delivers everything and consumers count each order once")
     func relayFailureRedeliversWithoutDoubleCounting() async throws {
-        let database = try AppDatabase.temporary()
-        let messaging = SQLiteMessaging(database: database, logger: logger)
-        let store = SQLiteOrderStore(database: database)
-        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
-        let stream = messaging.stream(named: "OrdersStream")
-        try await messaging.ensureQueue(name: "ReviewQueue")
         // One of the topic's subscriptions points at a queue that then disappears: publishing fails after the stream
         // put succeeded — the worst place for a relay to stop.
-        try await messaging.ensureQueue(name: "NotYetCreated")
-        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
-        try await messaging.subscribe(topic: "Topic", to: .queue("NotYetCreated"))
-        try await database.pool.write { db in try db.execute(sql: "DELETE FROM queue WHERE name = 'NotYetCreated'") }
-        let relay = OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: "Topic"), ordersStream: stream, logger: logger)
+        let pipeline = try await Pipeline(logger: logger, brokenSubscription: "NotYetCreated")
+        let (database, messaging, store, orders, stream) = (pipeline.database, pipeline.messaging, pipeline.store, pipeline.orders, pipeline.stream)
+        let relay = OutboxRelay(outbox: store, highValueTopic: pipeline.topic, ordersStream: stream, logger: logger)
 
         for i in 0..<20 { _ = try await orders.submit(draft("o\(i)", i % 4 == 0 ? 50_000 : 1_000), source: "test") }
         #expect(try await store.backlog() == 25)
@@ -45,9 +71,7 @@ struct RelayAndCommitTests {
         #expect(relayed == 25)
 
         // The stream now holds the accepted events twice (first attempt + re-delivery); the count must not.
-        var records = 0
-        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
-        #expect(records == 40)
+        #expect(try await pipeline.streamRecords() == 40)
         let analytics = SQLiteAnalyticsStore(database: database)
         let consumer = AnalyticsConsumer(stream: stream, store: analytics, logger: logger)
         while try await consumer.consumeOnce() > 0 {}
@@ -66,14 +90,9 @@ struct RelayAndCommitTests {
 
     @Test("a relay batch with more high-value events than one publish may carry delivers all of them, each once")
     func relaySplitsLargeBatchesIntoPublishChunks() async throws {
-        let database = try AppDatabase.temporary()
-        let messaging = SQLiteMessaging(database: database, logger: logger)
-        let store = SQLiteOrderStore(database: database)
-        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
-        try await messaging.ensureQueue(name: "ReviewQueue")
-        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
-        let stream = messaging.stream(named: "OrdersStream")
-        let relay = OutboxRelay(outbox: store, highValueTopic: messaging.topic(named: "Topic"), ordersStream: stream, logger: logger)
+        let pipeline = try await Pipeline(logger: logger)
+        let (messaging, store, orders) = (pipeline.messaging, pipeline.store, pipeline.orders)
+        let relay = OutboxRelay(outbox: store, highValueTopic: pipeline.topic, ordersStream: pipeline.stream, logger: logger)
 
         // 4 publish batches' worth of high-value orders (plus a remainder) and more accepted events than one put holds.
         let highValue = MessagingBatchLimit.topicPublish * 4 + 3
@@ -85,24 +104,13 @@ struct RelayAndCommitTests {
         while try await store.backlog() > 0 { relayed += try await relay.relayOnce() }
         #expect(relayed == total + highValue)
         #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == highValue)
-        var records = 0
-        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
-        #expect(records == total)
+        #expect(try await pipeline.streamRecords() == total)
     }
 
     @Test("the embedded relay delivers a batch in one transaction: a failure delivers nothing, a retry delivers each event once")
     func transactionalRelayIsAllOrNothing() async throws {
-        let database = try AppDatabase.temporary()
-        let messaging = SQLiteMessaging(database: database, logger: logger)
-        let store = SQLiteOrderStore(database: database)
-        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
-        let stream = messaging.stream(named: "OrdersStream")
-        let topic = messaging.topic(named: "Topic")
-        try await messaging.ensureQueue(name: "ReviewQueue")
-        try await messaging.ensureQueue(name: "Gone")
-        try await messaging.subscribe(topic: "Topic", to: .queue("ReviewQueue"))
-        try await messaging.subscribe(topic: "Topic", to: .queue("Gone"))
-        try await database.pool.write { db in try db.execute(sql: "DELETE FROM queue WHERE name = 'Gone'") }
+        let pipeline = try await Pipeline(logger: logger, brokenSubscription: "Gone")
+        let (messaging, store, orders, stream, topic) = (pipeline.messaging, pipeline.store, pipeline.orders, pipeline.stream, pipeline.topic)
         let relay = OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger,
                                 transactional: store.transactionalDelivery(ordersStream: stream, highValueTopic: topic))
 
@@ -110,16 +118,13 @@ struct RelayAndCommitTests {
         #expect(try await store.backlog() == 40)
         await #expect(throws: (any Error).self) { try await relay.relayOnce() }
         #expect(try await store.backlog() == 40)
-        var records = 0
-        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
-        #expect(records == 0, "a failed batch must leave nothing behind in the stream")
+        #expect(try await pipeline.streamRecords() == 0, "a failed batch must leave nothing behind in the stream")
         #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == 0)
 
         try await messaging.ensureQueue(name: "Gone")
         #expect(try await relay.relayOnce() == 40)
         #expect(try await store.backlog() == 0)
-        for shard in try await stream.shardIds() { records += try await stream.countRecords(shardId: shard, after: nil) }
-        #expect(records == 30)
+        #expect(try await pipeline.streamRecords() == 30)
         #expect(try await messaging.queue(named: "ReviewQueue").depth().visible == 10)
         #expect(try await relay.relayOnce() == 0)
     }
