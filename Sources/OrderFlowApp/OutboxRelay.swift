@@ -40,10 +40,7 @@ public struct OutboxRelay: Service {
         if let transactional { return try await transactional.deliverPending(limit: batchSize) }
         let entries = try await outbox.pending(limit: batchSize)
         guard !entries.isEmpty else { return 0 }
-        let toStream = entries.filter { $0.type == .accepted }.map { StreamEntry(partitionKey: $0.partitionKey, data: $0.payload) }
-        let toTopic = entries.filter { $0.type == .highValue }.map {
-            TopicMessage(body: $0.payload, attributes: ["eventId": $0.eventId, "type": $0.type.rawValue])
-        }
+        let (toStream, toTopic) = OutboxEntry.destinations(of: entries)
         // Each port takes batches of its own limit (as Kinesis PutRecords and SNS PublishBatch do).
         for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try await stream.put(chunk) }
         for chunk in toTopic.chunks(of: MessagingBatchLimit.topicPublish) { try await topic.publish(chunk) }
@@ -53,10 +50,3 @@ public struct OutboxRelay: Service {
     }
 }
 
-extension Array {
-    /// Consecutive slices of at most `size` elements, in order.
-    func chunks(of size: Int) -> [[Element]] {
-        precondition(size > 0, "chunk size must be positive")
-        return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
-    }
-}

@@ -66,7 +66,7 @@ public struct ReviewWorker: Service {
     }
 
     private func retryLater(_ message: QueueMessage, _ event: OrderEvent, error: any Error) async throws {
-        let delay = Backoff(base: .seconds(1), cap: .seconds(60)).delay(attempt: message.receiveCount)
+        let delay = RetryBackoff.message.delay(afterAttempt: message.receiveCount)
         try await queue.changeVisibility(receiptHandle: message.receiptHandle, timeout: delay, lastError: "\(error)")
         logger.warning("review message failed; will retry", metadata: Self.metadata(message, event).merging(["error": "\(error)"]) { $1 })
     }

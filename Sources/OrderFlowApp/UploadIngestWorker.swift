@@ -74,7 +74,7 @@ public struct UploadIngestWorker: Service {
                 // The object store or order store failed: retry later; the redrive policy bounds the attempts.
                 try await queue.changeVisibility(
                     receiptHandle: message.receiptHandle,
-                    timeout: Backoff(base: .seconds(1), cap: .seconds(60)).delay(attempt: message.receiveCount),
+                    timeout: RetryBackoff.message.delay(afterAttempt: message.receiveCount),
                     lastError: "\(notification.key): \(error)"
                 )
                 logger.warning("upload ingest failed; will retry", metadata: ["key": "\(notification.key)", "error": "\(error)"])

@@ -1,4 +1,5 @@
 import Logging
+import OrderFlowCore
 import ServiceLifecycle
 
 /// The loop every background worker runs: do a round of work, wait for more when idle, back off on errors, and on
@@ -16,7 +17,7 @@ enum WorkerLoop {
     static func run(
         name: String,
         logger: Logger,
-        backoff: Backoff = Backoff(),
+        backoff: RetryBackoff = RetryBackoff(base: .milliseconds(200), cap: .seconds(30), jitter: .full),
         round: @escaping @Sendable () async throws -> Round,
         waitForWork: @escaping @Sendable () async -> Void
     ) async {
@@ -33,11 +34,16 @@ enum WorkerLoop {
                 break
             } catch {
                 failures += 1
-                let delay = backoff.delay(attempt: failures)
-                logger.error("\(name) round failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryInMs": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                let delay = backoff.delay(afterAttempt: failures)
+                logger.error("\(name) round failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryInMs": "\(delay.wholeMilliseconds)"])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
             }
         }
         logger.debug("\(name) stopped")
     }
+}
+
+extension RetryBackoff {
+    /// A queue message whose handling failed in a way that may pass: visible again after 1 s, doubling up to 60 s.
+    static let message = RetryBackoff(base: .seconds(1), cap: .seconds(60), jitter: .full)
 }

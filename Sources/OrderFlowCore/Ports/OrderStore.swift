@@ -136,6 +136,30 @@ public protocol Outbox: Sendable {
     func waitForEntries(timeout: Duration) async
 }
 
+extension OutboxEntry {
+    /// Where a batch goes: `order.accepted` events to the orders stream, `order.high_value` events to the topic (with
+    /// their event id and type as attributes), each in outbox order.
+    public static func destinations(of entries: [OutboxEntry]) -> (stream: [StreamEntry], topic: [TopicMessage]) {
+        var stream: [StreamEntry] = []
+        var topic: [TopicMessage] = []
+        for entry in entries {
+            switch entry.type {
+            case .accepted: stream.append(StreamEntry(partitionKey: entry.partitionKey, data: entry.payload))
+            case .highValue: topic.append(TopicMessage(body: entry.payload, attributes: ["eventId": entry.eventId, "type": entry.type.rawValue]))
+            }
+        }
+        return (stream, topic)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements, in order (for ports that take bounded batches).
+    public func chunks(of size: Int) -> [[Element]] {
+        precondition(size > 0, "chunk size must be positive")
+        return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
+
 /// An outbox whose destinations (stream, topic) live in its own database, so it can move a batch to them and mark
 /// it delivered in one transaction: delivered exactly once, and without reading the batch back in a second step.
 public protocol TransactionalOutboxDelivery: Sendable {

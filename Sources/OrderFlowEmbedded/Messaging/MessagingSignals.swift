@@ -49,10 +49,3 @@ final class MessagingSignals: Sendable {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down (sub-millisecond precision is meaningless for the stored times).
-    var wholeMilliseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
-    }
-}

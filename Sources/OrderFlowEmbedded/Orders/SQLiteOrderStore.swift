@@ -223,17 +223,8 @@ struct SQLiteOutboxDelivery: TransactionalOutboxDelivery {
         try await database.pool.write { db in
             let entries = try SQLiteOrderStore.pending(limit: limit, in: db)
             guard !entries.isEmpty else { return 0 }
-            var toStream: [StreamEntry] = []
-            var toTopic: [TopicMessage] = []
-            for entry in entries {
-                switch entry.type {
-                case .accepted: toStream.append(StreamEntry(partitionKey: entry.partitionKey, data: entry.payload))
-                case .highValue: toTopic.append(TopicMessage(body: entry.payload, attributes: ["eventId": entry.eventId, "type": entry.type.rawValue]))
-                }
-            }
-            for start in stride(from: 0, to: toStream.count, by: MessagingBatchLimit.streamPut) {
-                try stream.put(Array(toStream[start..<min(start + MessagingBatchLimit.streamPut, toStream.count)]), in: db)
-            }
+            let (toStream, toTopic) = OutboxEntry.destinations(of: entries)
+            for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try stream.put(chunk, in: db) }
             try topic.publish(toTopic, in: db)
             try SQLiteOrderStore.markDelivered(entries.map(\.id), in: db)
             return entries.count
