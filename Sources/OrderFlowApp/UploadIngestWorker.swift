@@ -7,32 +7,24 @@ import ServiceLifecycle
 /// valid orders are stored, so nothing valid is lost and a redrive re-runs it idempotently).
 public struct UploadIngestWorker: Service {
     let queue: any MessageQueue
-    let objects: any ObjectStore
-    let orders: OrderService
+    let objectIngest: UploadIngest
     let logger: Logger
-    /// Objects larger than this are refused whole (bounded memory).
-    let maximumObjectSize: Int
 
-    public init(queue: any MessageQueue, objects: any ObjectStore, orders: OrderService, logger: Logger, maximumObjectSize: Int = 16 << 20) {
+    public init(queue: any MessageQueue, objects: any ObjectStore, orders: OrderService, logger: Logger, maximumObjectSize: Int = UploadIngest.defaultMaximumObjectSize) {
         self.queue = queue
-        self.objects = objects
-        self.orders = orders
+        self.objectIngest = UploadIngest(objects: objects, orders: orders, maximumObjectSize: maximumObjectSize)
         self.logger = logger
-        self.maximumObjectSize = maximumObjectSize
+    }
+
+    /// Reads and ingests one object (see `UploadIngest`).
+    public func ingest(key: String) async throws -> UploadIngest.Report {
+        try await objectIngest.ingest(key: key)
     }
 
     public func run() async throws {
         await WorkerLoop.run(name: "upload ingest", logger: logger) {
             try await processOnce(wait: .seconds(10)) > 0 ? .progressed : .idle
         } waitForWork: {}
-    }
-
-    /// What ingesting one object did.
-    public struct Report: Sendable, Hashable {
-        public var key: String
-        public var accepted = 0
-        public var replayed = 0
-        public var problems: [UploadProblem] = []
     }
 
     /// Receives one batch of notifications and ingests their objects; returns how many messages it received.
@@ -60,13 +52,12 @@ public struct UploadIngestWorker: Service {
         var problems: [String] = []
         for notification in notifications {
             do {
-                let report = try await ingest(key: notification.key)
+                let report = try await objectIngest.ingest(key: notification.key)
                 logger.info("upload ingested", metadata: [
                     "key": "\(report.key)", "accepted": "\(report.accepted)", "replayed": "\(report.replayed)", "problems": "\(report.problems.count)",
                 ])
                 if !report.problems.isEmpty {
-                    problems.append("\(notification.key): " + report.problems.prefix(20).map(\.description).joined(separator: "; ")
-                                    + (report.problems.count > 20 ? "; … \(report.problems.count - 20) more" : ""))
+                    problems.append("\(notification.key): \(report.problemSummary)")
                 }
             } catch let error as UploadError {
                 problems.append("\(notification.key): \(error)")
@@ -88,46 +79,8 @@ public struct UploadIngestWorker: Service {
         return true
     }
 
-    /// Reads and ingests one object.
-    public func ingest(key: String) async throws -> Report {
-        guard let bytes = try await objects.get(key: key) else { throw UploadError.missing }
-        guard bytes.count <= maximumObjectSize else { throw UploadError.tooLarge(limit: maximumObjectSize) }
-        let document = UploadDocument.parse(bytes)
-        var report = Report(key: key, problems: document.problems)
-        let source = "upload:\(key)"
-        var start = 0
-        while start < document.orders.count {
-            let chunk = Array(document.orders[start..<min(start + 1000, document.orders.count)])
-            let outcomes = try await orders.submit(chunk.map(\.draft), source: source)
-            for (uploaded, outcome) in zip(chunk, outcomes) {
-                switch outcome {
-                case .created: report.accepted += 1
-                case .replayed: report.replayed += 1
-                case .conflict(let existing):
-                    report.problems.append(UploadProblem(position: uploaded.position, reason: "order \(existing.id) already exists with different content"))
-                }
-            }
-            start += 1000
-        }
-        report.problems.sort { $0.position < $1.position }
-        return report
-    }
-
     private func deadLetter(_ message: QueueMessage, reason: String) async throws {
         try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: reason)
         logger.error("upload dead-lettered", metadata: ["messageId": "\(message.messageId)", "reason": "\(reason)"])
-    }
-}
-
-/// Why an uploaded object cannot be ingested at all.
-public enum UploadError: Error, Sendable, CustomStringConvertible {
-    case missing
-    case tooLarge(limit: Int)
-
-    public var description: String {
-        switch self {
-        case .missing: "the object does not exist"
-        case .tooLarge(let limit): "the object is larger than \(limit) bytes"
-        }
     }
 }

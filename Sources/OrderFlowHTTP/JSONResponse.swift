@@ -33,6 +33,7 @@ extension Request {
     /// Refuses a body declared as something other than JSON (415). A missing Content-Type is let through to the parser.
     func requireJSONContentType() throws {
         guard let value = headers[.contentType] else { return }
+        if value == "application/json" { return }
         let mediaType = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
             throw Problem(.unsupportedMediaType, status: .unsupportedMediaType,

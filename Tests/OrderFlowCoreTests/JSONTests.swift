@@ -25,6 +25,30 @@ struct JSONTests {
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(deep) }
     }
 
+    @Test("skipped members are checked but left out; everything else parses as usual")
+    func skipsMembers() throws {
+        let document = #"{"type":"t","data":{"id":"1","items":[{"sku":"a\"b","p":"1.00"},{"x":[1,{"y":null}]}],"n":2},"items":true}"#
+        let parsed = try JSONParser.parse(Array(document.utf8), skippingMembers: ["items"])
+        #expect(parsed == .object(["type": .string("t"), "data": .object(["id": .string("1"), "n": .number("2")])]))
+        // Skipping must not make the parser lenient: broken JSON inside a skipped member is still an error.
+        for bad in [#"{"items":[1,]}"#, #"{"items":"a\x"}"#, #"{"items":{"a" 1}}"#, #"{"items":01}"#, "{\"items\":\"\u{01}\"}",
+                    #"{"items":[tru]}"#, #"{"items":"#] {
+            #expect(throws: JSONSyntaxError.self, "\(bad)") { try JSONParser.parse(Array(bad.utf8), skippingMembers: ["items"]) }
+        }
+        let invalidUTF8: [UInt8] = Array(#"{"items":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(invalidUTF8, skippingMembers: ["items"]) }
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(invalidUTF8) }
+        let deep = #"{"items":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(deep.utf8), skippingMembers: ["items"]) }
+    }
+
+    @Test("ASCII and non-ASCII strings parse to the same text they were written from")
+    func stringsFastAndSlowPath() throws {
+        for text in ["plain", "", "é", "a😀b", "ÿ"] {
+            #expect(try JSONParser.parse("\"\(text)\"") == .string(text))
+        }
+    }
+
     @Test("the byte writer writes what the tree serializer writes, escapes included")
     func writerMatchesTree() throws {
         let tree: JSONValue = .object([

@@ -141,65 +141,65 @@ public enum OrderValidation {
         return OrderDraft(id: id, customerId: customer, currency: currency, items: items, amountMinor: total)
     }
 
-    static func item(_ value: JSONValue, field: String, currency: Currency?, errors: inout [FieldError]) -> OrderItem? {
+    static func item(_ value: JSONValue, field: @autoclosure () -> String, currency: Currency?, errors: inout [FieldError]) -> OrderItem? {
         guard case .object = value else {
-            errors.append(FieldError(field: field, message: "must be an object, not \(value.kindName)"))
+            errors.append(FieldError(field: field(), message: "must be an object, not \(value.kindName)"))
             return nil
         }
         let before = errors.count
         var sku: String?
         if let v = value["sku"] {
-            sku = text(v, field: "\(field).sku", errors: &errors)
+            sku = text(v, field: "\(field()).sku", errors: &errors)
         } else {
-            errors.append(FieldError(field: "\(field).sku", message: "is required"))
+            errors.append(FieldError(field: "\(field()).sku", message: "is required"))
         }
         var quantity: Int64?
         switch value["quantity"] {
         case nil:
-            errors.append(FieldError(field: "\(field).quantity", message: "is required"))
+            errors.append(FieldError(field: "\(field()).quantity", message: "is required"))
         case .number(let literal)?:
             if let q = Int64(literal), q >= 1, q <= maximumQuantity {
                 quantity = q
             } else {
-                errors.append(FieldError(field: "\(field).quantity", message: "must be a whole number from 1 to \(maximumQuantity)"))
+                errors.append(FieldError(field: "\(field()).quantity", message: "must be a whole number from 1 to \(maximumQuantity)"))
             }
         case let other?:
-            errors.append(FieldError(field: "\(field).quantity", message: "must be a number, not \(other.kindName)"))
+            errors.append(FieldError(field: "\(field()).quantity", message: "must be a number, not \(other.kindName)"))
         }
         var price: Int64?
         if let v = value["unitPrice"] {
-            if let currency { price = money(v, field: "\(field).unitPrice", currency: currency, errors: &errors) }
+            if let currency { price = money(v, field: "\(field()).unitPrice", currency: currency, errors: &errors) }
         } else {
-            errors.append(FieldError(field: "\(field).unitPrice", message: "is required"))
+            errors.append(FieldError(field: "\(field()).unitPrice", message: "is required"))
         }
         guard errors.count == before, let sku, let quantity, let price else { return nil }
         return OrderItem(sku: sku, quantity: quantity, unitPriceMinor: price)
     }
 
-    static func orderID(_ value: JSONValue, field: String, errors: inout [FieldError]) -> OrderID? {
+    static func orderID(_ value: JSONValue, field: @autoclosure () -> String, errors: inout [FieldError]) -> OrderID? {
         let raw: String
         switch value {
         case .string(let s): raw = s
         case .number(let n) where Int64(n) != nil: raw = n  // the seeds' events sometimes carry numeric ids
         default:
-            errors.append(FieldError(field: field, message: "must be a string, not \(value.kindName)"))
+            errors.append(FieldError(field: field(), message: "must be a string, not \(value.kindName)"))
             return nil
         }
         guard let id = OrderID(raw) else {
-            errors.append(FieldError(field: field, message: "must be 1–\(OrderID.maximumLength) characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'"))
+            errors.append(FieldError(field: field(), message: "must be 1–\(OrderID.maximumLength) characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'"))
             return nil
         }
         return id
     }
 
-    static func text(_ value: JSONValue, field: String, errors: inout [FieldError]) -> String? {
+    static func text(_ value: JSONValue, field: @autoclosure () -> String, errors: inout [FieldError]) -> String? {
         guard case .string(let s) = value else {
-            errors.append(FieldError(field: field, message: "must be a string, not \(value.kindName)"))
+            errors.append(FieldError(field: field(), message: "must be a string, not \(value.kindName)"))
             return nil
         }
         let trimmed = s.trimmingWhitespace()
         guard isPrintable(trimmed) else {
-            errors.append(FieldError(field: field, message: "must be 1–\(maximumTextLength) printable characters"))
+            errors.append(FieldError(field: field(), message: "must be 1–\(maximumTextLength) printable characters"))
             return nil
         }
         return trimmed
@@ -215,31 +215,31 @@ public enum OrderValidation {
             && !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
     }
 
-    static func currency(_ value: JSONValue, field: String, errors: inout [FieldError]) -> Currency? {
+    static func currency(_ value: JSONValue, field: @autoclosure () -> String, errors: inout [FieldError]) -> Currency? {
         guard case .string(let code) = value else {
-            errors.append(FieldError(field: field, message: "must be a string, not \(value.kindName)"))
+            errors.append(FieldError(field: field(), message: "must be a string, not \(value.kindName)"))
             return nil
         }
         guard let currency = Currency.named(code) else {
-            errors.append(FieldError(field: field, message: "must be a supported ISO 4217 code in upper case, e.g. USD"))
+            errors.append(FieldError(field: field(), message: "must be a supported ISO 4217 code in upper case, e.g. USD"))
             return nil
         }
         return currency
     }
 
-    static func money(_ value: JSONValue, field: String, currency: Currency, errors: inout [FieldError]) -> Int64? {
+    static func money(_ value: JSONValue, field: @autoclosure () -> String, currency: Currency, errors: inout [FieldError]) -> Int64? {
         let literal: String
         switch value {
         case .number(let n): literal = n
         case .string(let s): literal = s
         default:
-            errors.append(FieldError(field: field, message: "must be a decimal number or string, not \(value.kindName)"))
+            errors.append(FieldError(field: field(), message: "must be a decimal number or string, not \(value.kindName)"))
             return nil
         }
         do {
             return try Money.parse(literal, currency: currency).minorUnits
         } catch {
-            errors.append(FieldError(field: field, message: error.description))
+            errors.append(FieldError(field: field(), message: error.description))
             return nil
         }
     }
@@ -247,6 +247,9 @@ public enum OrderValidation {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Common case: starts and ends with a visible ASCII character, so there is nothing to trim.
+        let utf8 = self.utf8
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
               let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }

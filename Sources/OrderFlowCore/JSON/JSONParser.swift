@@ -13,9 +13,16 @@ public struct JSONParser {
 
     /// Parses one complete JSON document.
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONSyntaxError) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
-            var parser = Cursor(bytes: buffer)
+        try parse(bytes, skippingMembers: [])
+    }
+
+    /// Parses one complete JSON document, checking but not building the members named in `skippedMembers` (at any
+    /// depth): a reader that needs a few fields of a large document does not pay for the rest.
+    public static func parse<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, skippingMembers skippedMembers: Set<String>
+    ) throws(JSONSyntaxError) -> JSONValue {
+        let parseBuffer = { (buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue in
+            var parser = Cursor(bytes: buffer, skippedMembers: skippedMembers)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
@@ -24,6 +31,12 @@ public struct JSONParser {
             }
             return value
         }
+        // Contiguous input (arrays, buffers) is read in place; anything else is copied once.
+        let inPlace: Result<JSONValue, JSONSyntaxError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONSyntaxError) -> JSONValue in try parseBuffer(buffer) }
+        }
+        if let inPlace { return try inPlace.get() }
+        return try Array(bytes).withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in try parseBuffer(buffer) }
     }
 
     /// Parses one complete JSON document held in a string.
@@ -33,9 +46,13 @@ public struct JSONParser {
 
     private struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
+        let skippedMembers: Set<String>
         var index = 0
 
-        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+        init(bytes: UnsafeBufferPointer<UInt8>, skippedMembers: Set<String>) {
+            self.bytes = bytes
+            self.skippedMembers = skippedMembers
+        }
 
         func fail(_ message: String) -> JSONSyntaxError {
             JSONSyntaxError(message: message, offset: index)
@@ -95,8 +112,11 @@ public struct JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
                 skipWhitespace()
-                let value = try parseValue(depth: depth)
-                members.append(JSONMember(key: key, value: value))
+                if !skippedMembers.isEmpty, skippedMembers.contains(key) {
+                    try skipValue(depth: depth)
+                } else {
+                    members.append(JSONMember(key: key, value: try parseValue(depth: depth)))
+                }
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of input") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -126,6 +146,12 @@ public struct JSONParser {
         }
 
         mutating func parseNumber() throws(JSONSyntaxError) -> String {
+            let range = try parseNumberRange()
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+
+        /// Moves past one number literal, checked against the JSON grammar; returns where it lies.
+        mutating func parseNumberRange() throws(JSONSyntaxError) -> Range<Int> {
             let start = index
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid number") }
@@ -145,7 +171,7 @@ public struct JSONParser {
                 guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid number") }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            return start..<index
         }
 
         func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -153,17 +179,20 @@ public struct JSONParser {
         mutating func parseString() throws(JSONSyntaxError) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes, plain UTF-8 up to the closing quote.
+            // Fast path: no escapes, plain UTF-8 up to the closing quote; plain ASCII needs no UTF-8 validation.
+            var ascii = true
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
+                    if ascii { return String(decoding: slice, as: UTF8.self) }
                     guard let text = String(validating: slice, as: UTF8.self) else {
                         throw JSONSyntaxError(message: "invalid UTF-8 in string", offset: start)
                     }
                     return text
                 }
+                if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw fail("control character in string") }
                 index += 1
@@ -217,6 +246,72 @@ public struct JSONParser {
                 }
             }
             throw fail("unterminated string")
+        }
+
+        /// Checks one value as `parseValue` would, building nothing (strings are still checked for escapes and UTF-8).
+        mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                guard depth + 1 <= JSONParser.maximumDepth else { throw fail("nesting too deep") }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
+                while true {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard index < bytes.count else { throw fail("unexpected end of input") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "}") { index += 1; return }
+                    throw fail("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                guard depth + 1 <= JSONParser.maximumDepth else { throw fail("nesting too deep") }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                while true {
+                    skipWhitespace()
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard index < bytes.count else { throw fail("unexpected end of input") }
+                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                    if bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                    throw fail("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "t"): try expectLiteral("true")
+            case UInt8(ascii: "f"): try expectLiteral("false")
+            case UInt8(ascii: "n"): try expectLiteral("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+            default: throw fail("unexpected character")
+            }
+        }
+
+        /// A string without escapes or non-ASCII bytes is checked in place; any other goes through `parseString`.
+        mutating func skipString() throws(JSONSyntaxError) {
+            let start = index
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") { index += 1; return }
+                if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+                if byte < 0x20 { throw fail("control character in string") }
+                index += 1
+            }
+            index = start
+            _ = try parseString()
+        }
+
+        mutating func skipNumber() throws(JSONSyntaxError) {
+            _ = try parseNumberRange()
         }
 
         mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {

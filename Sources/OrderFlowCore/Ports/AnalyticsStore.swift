@@ -17,7 +17,7 @@ public struct OrderFact: Sendable, Hashable {
     /// The fact an `order.accepted` envelope carries, read without rebuilding the whole order (its items are not
     /// needed to count it). Nil for another event type or an unreadable envelope.
     public init?<Bytes: Collection<UInt8>>(acceptedEvent bytes: Bytes) {
-        guard let json = try? JSONParser.parse(bytes), json["type"]?.stringValue == OrderEventType.accepted.rawValue,
+        guard let json = try? JSONParser.parse(bytes, skippingMembers: ["items"]), json["type"]?.stringValue == OrderEventType.accepted.rawValue,
               let data = json["data"],
               let idText = data["orderId"]?.stringValue, let id = OrderID(idText),
               let currency = data["currency"]?.stringValue, Currency.named(currency) != nil,
