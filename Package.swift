@@ -76,6 +76,13 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "AWSKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "orderflow",
             dependencies: [
@@ -93,6 +100,7 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit"], swiftSettings: settings),
         .testTarget(name: "OrderFlowCoreTests", dependencies: ["OrderFlowCore"], swiftSettings: settings),
         .testTarget(
             name: "OrderFlowEmbeddedTests",
