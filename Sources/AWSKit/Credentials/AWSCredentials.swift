@@ -2,8 +2,8 @@ import Foundation
 
 /// An AWS access key pair, optionally with the session token of temporary credentials.
 ///
-/// `description` and `debugDescription` redact the secret and the token so that logging a value,
-/// interpolating it into an error or dumping it in a debugger never leaks them.
+/// `description`, `debugDescription` and the reflection mirror redact the secret and the token so
+/// that logging a value, interpolating it into an error, `dump` or a debugger never shows them.
 public struct AWSCredentials: Sendable, Hashable {
     /// The access key ID (`AKIA…` for long-term keys, `ASIA…` for temporary ones); not secret.
     public let accessKeyID: String
@@ -38,4 +38,16 @@ extension AWSCredentials: CustomStringConvertible, CustomDebugStringConvertible 
 
     /// The same redacted form as `description`, so `debugPrint` and `dump`-style output stay safe too.
     public var debugDescription: String { description }
+}
+
+extension AWSCredentials: CustomReflectable {
+    /// A mirror with the secret and token replaced, because `dump` and debuggers walk mirrors, not descriptions.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "accessKeyID": accessKeyID,
+            "secretAccessKey": "<redacted>",
+            "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+            "expiration": expiration as Any,
+        ], displayStyle: .struct)
+    }
 }

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// One entry is enough: a signer has a fixed region and service, and requests signed at the same
 /// time share a day, so this turns four HMACs per request into one comparison under a lock.
-final class SigningKeyCache: Sendable {
+final class SigningKeyCache: Sendable, CustomReflectable {
     private struct Entry: Sendable {
         let secret: String
         let date: String
@@ -16,6 +16,11 @@ final class SigningKeyCache: Sendable {
     }
 
     private let latest = Mutex<Entry?>(nil)
+
+    /// An empty mirror: the entry holds the secret and a live signing key, which `dump(signer)` must not show.
+    var customMirror: Mirror {
+        Mirror(self, children: [:])
+    }
 
     /// The `kSigning` key for the scope, derived on a miss.
     func key(secret: String, date: String, region: String, service: String) -> SymmetricKey {
