@@ -6,7 +6,8 @@ public struct SigV4Options: Sendable, Hashable {
     public var doubleEncodePath: Bool
     /// Sign without the session token and add `X-Amz-Security-Token` afterwards (some services, e.g. IoT, want this).
     public var omitSessionToken: Bool
-    /// Send and sign `x-amz-content-sha256` with the payload hash (S3 requires it on every request).
+    /// Send and sign `x-amz-content-sha256` with the payload hash (S3 requires it); header signing only,
+    /// since a presigned URL carries no headers of the signer's choosing.
     public var addContentSHA256Header: Bool
 
     /// Creates options; the defaults are right for every service except S3.
