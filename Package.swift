@@ -89,6 +89,13 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "AWSKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "orderflow",
             dependencies: [
@@ -106,6 +113,7 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit"], swiftSettings: settings),
         .testTarget(name: "OrderFlowCoreTests", dependencies: ["OrderFlowCore"], swiftSettings: settings),
         .testTarget(
             name: "OrderFlowEmbeddedTests",
