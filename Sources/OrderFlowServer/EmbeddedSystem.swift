@@ -50,7 +50,7 @@ public struct EmbeddedSystem: Sendable {
             notifications: [.init(prefix: names.uploadsPrefix, queue: uploadsQueue)],
             clock: clock
         )
-        let store = SQLiteOrderStore(database: database)
+        let store = SQLiteOrderStore(database: database, ordersStream: stream)
         let highValueTopic = messaging.topic(named: names.highValueTopic)
         let orderService = OrderService(store: store, policy: configuration.highValuePolicy, clock: clock)
         let analyticsStore = SQLiteAnalyticsStore(database: database)

@@ -168,4 +168,35 @@ struct RelayAndCommitTests {
         }
         #expect(try await store.backlog() == 100)
     }
+
+    @Test("with the stream in the order's transaction, accepted events are on the stream when accept returns, once each")
+    func acceptedEventsGoStraightToTheStream() async throws {
+        let database = try AppDatabase.temporary()
+        let messaging = SQLiteMessaging(database: database, logger: logger)
+        let stream = messaging.stream(named: "OrdersStream")
+        let store = SQLiteOrderStore(database: database, ordersStream: stream)
+        let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        // 60 orders at once (several group commits), every 6th high-value, and each submitted twice (replays add nothing).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 {
+                for i in 0..<60 {
+                    group.addTask { _ = try await orders.submit(draft("s\(i)-a", i % 6 == 0 ? 50_000 : 1_000), source: "test") }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var partitionKeys: [String] = []
+        for shard in try await stream.shardIds() {
+            for record in try await stream.read(shardId: shard, after: nil, limit: 1000) {
+                let event = try #require(OrderEvent.decode(record.data))
+                #expect(event.type == .accepted)
+                partitionKeys.append(record.partitionKey)
+            }
+        }
+        #expect(partitionKeys.sorted() == (0..<60).map { "s\($0)-a" }.sorted(), "each order's accepted event is on the stream exactly once")
+        // Only the high-value events wait in the outbox for the topic.
+        let pending = try await store.pending(limit: 1000)
+        #expect(pending.count == 10)
+        #expect(pending.allSatisfy { $0.type == .highValue })
+    }
 }

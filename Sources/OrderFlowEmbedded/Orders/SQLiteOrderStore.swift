@@ -8,12 +8,27 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     private let outboxSignal = ChangeSignal()
     private let groupCommit: GroupCommit<[PreparedSubmission], [AcceptOutcome]>
 
-    public init(database: AppDatabase) {
+    /// With `ordersStream` (which must live in `database`), `order.accepted` events are appended to the stream in the
+    /// transaction that stores their orders instead of going through the outbox and the relay: the same all-or-nothing
+    /// guarantee with one write instead of three (outbox insert, stream insert, outbox delete). Events for the topic
+    /// still go through the outbox, so a failing subscriber never fails an order.
+    public init(database: AppDatabase, ordersStream: SQLiteStream? = nil) {
         self.database = database
         let pool = database.pool
         groupCommit = GroupCommit { batches in
             try await pool.write { db in
-                try batches.map { submissions in try submissions.map { try Self.accept($0, in: db) } }
+                var streamEntries: [StreamEntry] = []
+                let outcomes = try batches.map { submissions in
+                    try submissions.map { submission in
+                        let (outcome, toStream) = try Self.accept(submission, in: db, eventsToStream: ordersStream != nil)
+                        streamEntries.append(contentsOf: toStream)
+                        return outcome
+                    }
+                }
+                if let ordersStream {
+                    for chunk in streamEntries.chunks(of: MessagingBatchLimit.streamPut) { try ordersStream.put(chunk, in: db) }
+                }
+                return outcomes
             }
         }
     }
@@ -28,13 +43,14 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         return outcomes
     }
 
-    /// Inserts one order and its outbox events unless the id exists; tells replay from conflict by content hash.
-    static func accept(_ submission: PreparedSubmission, in db: Database) throws -> AcceptOutcome {
+    /// Inserts one order and its outbox events unless the id exists; tells replay from conflict by content hash. With
+    /// `eventsToStream`, `order.accepted` events are returned for the stream instead of written to the outbox.
+    static func accept(_ submission: PreparedSubmission, in db: Database, eventsToStream: Bool = false) throws -> (AcceptOutcome, [StreamEntry]) {
         let order = submission.order
         let lookup = try db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?")
         if let row = try Row.fetchOne(lookup, arguments: [order.id.rawValue]) {
             let existing = try OrderRecord.order(from: row)
-            return existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing)
+            return (existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing), [])
         }
         try db.cachedStatement(sql: """
             INSERT INTO orders (order_id, customer_id, currency, amount_minor, items, high_value, status, review, source,
@@ -48,12 +64,17 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         let insertEvent = try db.cachedStatement(sql: """
             INSERT INTO outbox (event_id, type, partition_key, payload, created_at) VALUES (?, ?, ?, ?, ?)
             """)
+        var toStream: [StreamEntry] = []
         for (event, payload) in zip(submission.events, submission.payloads) {
+            if eventsToStream, event.type == .accepted {
+                toStream.append(StreamEntry(partitionKey: event.orderId.rawValue, data: Array(payload)))
+                continue
+            }
             try insertEvent.execute(arguments: [
                 event.eventId, event.type.rawValue, event.orderId.rawValue, payload, order.createdAt.millisecondsSinceEpoch,
             ])
         }
-        return .created(order)
+        return (.created(order), toStream)
     }
 
     /// A submission with its column and event encodings done, ready for the writer.
