@@ -28,7 +28,7 @@ struct WireProtocolTests {
         _ = try AWSJSONProtocol.decode(Nothing.self, from: [])
     }
 
-    @Test func queryBodiesAreFormEncodedWithSpacesAndPlusEscaped() {
+    @Test func queryBodiesAreFormEncodedWithSpaceAsPlusAndPlusEscaped() {
         let request = AWSQueryProtocol.sns.request(action: "Publish", parameters: [
             "TopicArn": "arn:aws:sns:us-east-1:123456789012:orders",
             "Message": "a b+c&d=e ü",
@@ -36,7 +36,7 @@ struct WireProtocolTests {
         #expect(request.method == "POST")
         #expect(request.headers == [SigV4Request.Header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")])
         #expect(String(decoding: request.body, as: UTF8.self) == "Action=Publish&Version=2010-03-31"
-            + "&Message=a%20b%2Bc%26d%3De%20%C3%BC&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aorders")
+            + "&Message=a+b%2Bc%26d%3De+%C3%BC&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aorders")
         #expect(String(decoding: AWSQueryProtocol.cloudWatch.request(action: "ListMetrics", parameters: [:]).body, as: UTF8.self)
             == "Action=ListMetrics&Version=2010-08-01")
     }

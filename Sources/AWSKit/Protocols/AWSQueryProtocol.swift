@@ -1,3 +1,5 @@
+import Foundation
+
 /// The AWS query protocol as one service speaks it: a form-encoded `POST /` with `Action` and `Version`,
 /// answered in XML; errors as `<ErrorResponse><Error><Code>`.
 public struct AWSQueryProtocol: AWSWireProtocol {
@@ -22,19 +24,25 @@ public struct AWSQueryProtocol: AWSWireProtocol {
 
     /// The request for `action`; `parameters` use the protocol's flattened names (`Attributes.entry.1.key`).
     ///
-    /// Values are percent-encoded with the RFC 3986 rules SigV4 uses (space as `%20`, `+` as `%2B`),
-    /// which form decoders accept and which leave no `+` to be misread as a space.
+    /// The body is `application/x-www-form-urlencoded` exactly as the AWS SDKs write it: everything but
+    /// `A–Z a–z 0–9 - . _ ~` percent-encoded, a space as `+` and therefore a `+` as `%2B`. AWS hashes the raw
+    /// body, but emulators that re-encode the parsed form to check the signature (moto) only agree on this form.
     public func request(action: String, parameters: [String: String]) -> AWSHTTPRequest {
         var fields = [("Action", action), ("Version", apiVersion)]
         // Sorted so that the same call always produces the same body (and signature).
         fields += parameters.filter { $0.key != "Action" && $0.key != "Version" }.sorted { $0.key < $1.key }
-        let body = fields.map { AWSURIEncoding.encode($0.0) + "=" + AWSURIEncoding.encode($0.1) }.joined(separator: "&")
+        let body = fields.map { Self.formEncode($0.0) + "=" + Self.formEncode($0.1) }.joined(separator: "&")
         return AWSHTTPRequest(
             method: "POST",
             path: "/",
             headers: [SigV4Request.Header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
             body: Array(body.utf8)
         )
+    }
+
+    /// RFC 3986 encoding with the one form-encoding difference: a space is `+` (a literal `+` is already `%2B`).
+    static func formEncode(_ text: String) -> String {
+        AWSURIEncoding.encode(text).replacingOccurrences(of: "%20", with: "+")
     }
 
     /// The code, message and request ID of the XML error document; the status names the code when there is none.
