@@ -32,6 +32,25 @@ struct AWSClientRetryTests {
         }
     }
 
+    @Test func withUnchangedCredentialsTheAdvancedClockAloneChangesTheSignature() async throws {
+        let credentials = staticCredentials(accessKeyID: "AKIDSTATIC", secret: "static-secret")
+        try await ScriptedClientFixture.run(
+            retryPolicy: Self.policy, credentials: credentials, script: { $0 == 1 ? .respond(status: 500) : okJSON }
+        ) { fixture in
+            _ = try await fixture.client.json(.dynamoDB, operation: "ListTables", input: NoInput(), as: TableNames.self)
+            let requests = fixture.server.requests
+            #expect(requests.count == 2)
+            #expect(requests.map { $0.headers["x-amz-date"] } == ["20270115T080000Z", "20270115T080001Z"])
+            let authorizations = requests.compactMap { $0.headers["authorization"] }
+            #expect(authorizations.count == 2)
+            #expect(authorizations.allSatisfy { $0.contains("Credential=AKIDSTATIC/20270115/") && $0.contains("x-amz-date") })
+            #expect(authorizations[0] != authorizations[1])
+            // The body and every other signed header are the same, so only the date can account for the difference.
+            #expect(requests[0].body == requests[1].body)
+            #expect(requests[0].headers["x-amz-target"] == requests[1].headers["x-amz-target"])
+        }
+    }
+
     @Test(arguments: RetryPolicy.standardRetryableErrorCodes.sorted())
     func throttlingAndTransientCodesAreRetried(code: String) async throws {
         let error = ScriptedHTTPServer.Action.respond(

@@ -33,13 +33,16 @@ struct ScriptedClientFixture {
     static func run<Result>(
         retryPolicy: RetryPolicy,
         requestTimeout: Duration = .seconds(10),
+        credentials: any AWSCredentialProvider = RotatingCredentialProvider(),
         script: @escaping @Sendable (Int) -> ScriptedHTTPServer.Action,
         _ body: (ScriptedClientFixture) async throws -> Result
     ) async throws -> Result {
         let server = try await ScriptedHTTPServer.start(script: script)
         let fixture: ScriptedClientFixture
         do {
-            fixture = try ScriptedClientFixture(server: server, retryPolicy: retryPolicy, requestTimeout: requestTimeout)
+            fixture = try ScriptedClientFixture(
+                server: server, retryPolicy: retryPolicy, requestTimeout: requestTimeout, credentials: credentials
+            )
         } catch {
             try? await server.close()
             throw error
