@@ -84,8 +84,9 @@ def scan(checks: Checks) -> None:
         details = [f"{f['check_id']} {f['resource']} ({f['file_path']})" for f in failed]
         checks.check(f"checkov {framework}: {summary.get('passed', 0)} passed, {len(failed)} failed, "
                      f"{len(skipped)} skipped", not failed, details)
+        # checkov fills in "No comment provided" for a skip without one (and ignores a skip with an empty comment)
         unexplained = [f"{s['check_id']} {s['resource']}" for s in skipped
-                       if not (s.get("check_result", {}).get("suppress_comment") or "").strip()]
+                       if (s.get("check_result", {}).get("suppress_comment") or "").strip() in ("", "No comment provided")]
         checks.check(f"checkov {framework}: every skip has a reason", not unexplained, unexplained)
     checks.check("checkov scanned the CloudFormation templates",
                  any(r.get("check_type") == "cloudformation" and r.get("summary", {}).get("passed", 0) > 0 for r in reports))
