@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -194,7 +195,8 @@ class Deployment:
         replay = moto_gaps.Replay(self.client)
         for name in self._dependency_order(missing):
             kind = missing[name]["Type"]
-            reason = moto_gaps.SKIPPED_TYPES.get(kind) or moto_gaps.INVISIBLE_TYPES.get(kind)
+            reason = (moto_gaps.SKIPPED_TYPES.get(kind) or moto_gaps.INVISIBLE_TYPES.get(kind)
+                      or moto_gaps.LEFT_OUT_BY_CONDITION.get(missing[name].get("Condition", "")))
             if name in created and reason is None:
                 continue
             if not self.checks.check(f"{layer}: {name} ({kind}) is a known moto gap", reason is not None,
@@ -231,7 +233,7 @@ class Deployment:
                         found.add(value.split(".")[0] if isinstance(value, str) else value[0])
                     elif key == "Fn::Sub":
                         text = value if isinstance(value, str) else value[0]
-                        found.update(part.split(".")[0] for part in __import__("re").findall(r"\$\{([^}!]+)\}", text))
+                        found.update(part.split(".")[0] for part in re.findall(r"\$\{([^}!]+)\}", text))
                         found |= references(value)
                     else:
                         found |= references(value)
@@ -240,7 +242,7 @@ class Deployment:
                     found |= references(item)
             return found
 
-        needs = {name: (references(spec.get("Properties", {})) | set(orderflow_deploy_list(spec.get("DependsOn"))))
+        needs = {name: (references(spec.get("Properties", {})) | set(_as_list(spec.get("DependsOn"))))
                  & set(missing) for name, spec in missing.items()}
         order: list[str] = []
         while len(order) < len(missing):
@@ -251,7 +253,7 @@ class Deployment:
         return order
 
 
-def orderflow_deploy_list(value) -> list:
+def _as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
