@@ -10,6 +10,7 @@ order of the stacks, the parameters each receives and the wait for CREATE_COMPLE
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import sys
 import time
@@ -139,7 +140,7 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--env", default="orderflow", help="EnvironmentName: stack and export prefix")
-    parser.add_argument("--region", default=None, help="AWS region (default: the SDK's, e.g. AWS_REGION)")
+    parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION, then the SDK's configuration)")
     parser.add_argument("--artifact-bucket", help="bucket holding the release artifact and the Lambda zip")
     parser.add_argument("--alert-email", default="", help="subscribed to lab-alerts")
     parser.add_argument("--certificate-arn", default="", help="ACM certificate: adds HTTPS 443, 80 redirects")
@@ -150,7 +151,11 @@ def main(argv: list[str]) -> int:
 
     import boto3  # only the command needs it; the tests bring their own session
 
-    cfn = boto3.client("cloudformation", region_name=args.region)
+    # Seed 004's lesson: a missing region is one clear line, not a NoRegionError traceback.
+    region = args.region or os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+    if not region:
+        parser.error("no AWS region: pass --region or set AWS_REGION (or a region in the AWS config file)")
+    cfn = boto3.client("cloudformation", region_name=region)
     if args.action == "down":
         delete_all(cfn, args.env)
         print("stacks deleted; the tables and buckets are retained (see deploy/README.md, teardown)")
