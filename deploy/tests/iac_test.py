@@ -111,12 +111,12 @@ def policies(checks: Checks, templates: dict[str, dict]) -> None:
 class Deployment:
     """The stacks deployed into moto, with the physical ids of everything they (and the replay) created."""
 
-    REGION = "us-west-2"  # not the region of the Swift AWS tests, so their resources and ours never meet
     ENV = "orderflow"
 
-    def __init__(self, checks: Checks, templates: dict[str, dict]):
+    def __init__(self, checks: Checks, templates: dict[str, dict], region: str, values: dict[str, str] | None = None):
         import boto3
 
+        self.REGION = region
         self.checks = checks
         self.templates = templates
         self.session = boto3.session.Session(aws_access_key_id=os.environ["ORDERFLOW_MOTO_ACCESS_KEY_ID"],
@@ -130,7 +130,7 @@ class Deployment:
         self.unverified: list[tuple[str, str]] = []  # found during the run, printed with NOT_VERIFIABLE
         self.artifacts = f"orderflow-iac-artifacts-{uuid.uuid4().hex[:8]}"
         self.values = {"ArtifactBucketName": self.artifacts, "LambdaCodeBucket": self.artifacts,
-                       "AlertEmail": "ops@example.com", "InternalLoadBalancer": "disabled"}
+                       "AlertEmail": "ops@example.com", "InternalLoadBalancer": "disabled", **(values or {})}
         # The parameters a real deployment uses: the replay applies what moto left out as if deployed with these.
         self.production = dict(self.values, InternalLoadBalancer="enabled")
 
@@ -626,9 +626,50 @@ def teardown(d: Deployment, c: Checks) -> None:
             d.client("s3").get_object(Bucket=data["UploadsBucket"], Key="orders/iac-probe.json")["Body"].read().startswith(b'{"OrderID"'))
 
 
+def alternatives(checks: Checks, templates: dict[str, dict]) -> None:
+    """NatGateways=per-az, an ACM certificate (HTTPS 443, 80 redirects) and UploadsTrigger=lambda (S3 -> Lambda)."""
+    region = "eu-central-1"
+    probe = Deployment(checks, templates, region)
+    certificate = probe.client("acm").request_certificate(DomainName="orders.example.com")["CertificateArn"]
+    d = Deployment(checks, templates, region, {"NatGateways": "per-az", "CertificateArn": certificate,
+                                                "UploadsTrigger": "lambda"})
+    d.upload_artifacts()
+    for layer in orderflow_deploy.STACKS:
+        d.deploy(layer)
+    net, data, compute = d.physical["network"], d.physical["data"], d.physical["compute"]
+    ec2 = d.client("ec2")
+    nat_b = ec2.describe_nat_gateways(NatGatewayIds=[net["NatGatewayB"]])["NatGateways"][0]
+    c = checks
+    c.equal("alternatives: NatGateways=per-az puts a second NAT gateway in public subnet B", nat_b["SubnetId"], net["PublicSubnetB"])
+    table = next(t for t in ec2.describe_route_tables(RouteTableIds=[net["PrivateRouteTableB"]])["RouteTables"])
+    c.equal("alternatives: private subnet B routes through its own AZ's NAT",
+            next(r.get("NatGatewayId") for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"),
+            net["NatGatewayB"])
+    notification = d.client("s3").get_bucket_notification_configuration(Bucket=data["UploadsBucket"])
+    c.equal("alternatives: UploadsTrigger=lambda: S3 invokes the processor for orders/ (and no queue notification)",
+            ([(f["LambdaFunctionArn"], f["Filter"]["Key"]["FilterRules"]) for f in notification.get("LambdaFunctionConfigurations", [])],
+             notification.get("QueueConfigurations", [])),
+            ([(f"arn:aws:lambda:{region}:123456789012:function:orderflow-order-processor",
+               [{"Name": "prefix", "Value": "orders/"}])], []))
+    c.check("alternatives: UploadsTrigger=lambda: the compute stack grants S3 the invoke permission",
+            "ProcessorS3Permission" in compute)
+    elb = d.client("elbv2")
+    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=compute["ApplicationLoadBalancer"])["Listeners"]}
+    redirect = listeners.get(80, {}).get("DefaultActions", [{}])[0]
+    c.equal("alternatives: with a certificate, HTTP 80 redirects to HTTPS 443 (301)",
+            (redirect.get("Type"), redirect.get("RedirectConfig", {}).get("Protocol"), redirect.get("RedirectConfig", {}).get("Port"),
+             redirect.get("RedirectConfig", {}).get("StatusCode")), ("redirect", "HTTPS", "443", "HTTP_301"))
+    https = listeners.get(443, {})
+    c.equal("alternatives: HTTPS 443 with the certificate and a TLS 1.2+ policy forwards to the target group",
+            (https.get("Protocol"), [x["CertificateArn"] for x in https.get("Certificates", [])], https.get("SslPolicy"),
+             https.get("DefaultActions", [{}])[0].get("TargetGroupArn")),
+            ("HTTPS", [certificate], "ELBSecurityPolicy-TLS13-1-2-2021-06", compute["AlbTargetGroup"]))
+
+
 def moto(checks: Checks, templates: dict[str, dict]) -> None:
     checks.section(f"deploy into moto at {os.environ.get('ORDERFLOW_MOTO_ENDPOINT')} (authentication on), then inspect")
-    deployment = Deployment(checks, templates)
+    # us-west-2: not the region of the Swift AWS tests, so their resources and ours never meet.
+    deployment = Deployment(checks, templates, "us-west-2")
     deployment.upload_artifacts()
     inspections = {"network": inspect_network, "security": inspect_security, "data": inspect_data,
                    "compute": inspect_compute, "observability": inspect_observability}
@@ -647,14 +688,17 @@ def moto(checks: Checks, templates: dict[str, dict]) -> None:
         teardown(deployment, checks)
     except Exception:  # noqa: BLE001
         checks.check("teardown ran to the end", False, traceback.format_exc(limit=3))
+    checks.section("the parameter alternatives, deployed as a second environment in eu-central-1")
+    try:
+        alternatives(checks, templates)
+    except Exception:  # noqa: BLE001
+        checks.check("alternatives: ran to the end", False, traceback.format_exc(limit=3))
     checks.section("applied through the service APIs because moto's CloudFormation leaves them out (then inspected above)")
     for line in deployment.replayed:
         print(f"  -     {line}")
     checks.section("not verifiable in moto (and why)")
     for what, why in moto_gaps.NOT_VERIFIABLE + deployment.unverified:
         print(f"  -     {what}: {why}")
-    print("  -     parameter alternatives not deployed here (covered by cfn-lint, checkov and the policy rules only): "
-          "NatGateways=per-az, CertificateArn (HTTPS listener, 80 -> 443 redirect), UploadsTrigger=lambda (S3 -> Lambda)")
 
 
 def main() -> int:
