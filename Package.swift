@@ -80,6 +80,7 @@ let package = Package(
             name: "AWSKit",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings
         ),
@@ -100,7 +101,16 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit"], swiftSettings: settings),
+        .testTarget(
+            name: "AWSKitTests",
+            dependencies: [
+                "AWSKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
         .testTarget(name: "OrderFlowCoreTests", dependencies: ["OrderFlowCore"], swiftSettings: settings),
         .testTarget(
             name: "OrderFlowEmbeddedTests",
