@@ -1,4 +1,4 @@
-import AWSKit
+@testable import AWSKit
 import Foundation
 import Testing
 
@@ -136,6 +136,19 @@ struct InstanceMetadataCredentialProviderTests {
             #expect(source == "instance metadata")
             #expect(endpoint == "http://127.0.0.1:\(port)/latest/api/token")
         }
+    }
+
+    @Test func offEC2TheDefaultEndpointNotAnsweringMeansNoCredentialsHere() async throws {
+        let port = try await CredentialEndpointServer.closedPort()
+        let provider = InstanceMetadataCredentialProvider(
+            environment: [:], httpClient: nil, timeout: .seconds(10), tokenTTLSeconds: 21_600, now: { Date() },
+            defaultEndpoint: "http://127.0.0.1:\(port)"
+        )
+        guard case .notFound(let reason) = try await provider.resolve() else {
+            Issue.record("an unreachable default endpoint must let the chain move on")
+            return
+        }
+        #expect(reason.contains("no instance metadata service at http://127.0.0.1:\(port)/latest/api/token"))
     }
 
     @Test func malformedEndpointSettingsAreErrors() async {

@@ -51,7 +51,7 @@ public enum AWSCredentialError: Error, Equatable, CustomStringConvertible {
         case .endpointUnreachable(let source, let endpoint, let reason):
             return "\(source) credentials endpoint \(endpoint) did not answer: \(reason)"
         case .endpointStatus(let source, let endpoint, let status):
-            let hint = status == 401 || status == 403 ? " (the authorization token was refused)" : ""
+            let hint = status == 401 || status == 403 ? " (the request's token was refused)" : ""
             return "\(source) credentials endpoint \(endpoint) answered HTTP \(status)\(hint)"
         case .invalidResponse(let source, let endpoint, let reason):
             return "\(source) credentials endpoint \(endpoint) sent an unusable credentials document: \(reason)"

@@ -30,6 +30,22 @@ public struct InstanceMetadataCredentialProvider: AWSCredentialProvider {
         tokenTTLSeconds: Int = 21_600,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.init(
+            environment: environment, httpClient: httpClient, timeout: timeout, tokenTTLSeconds: tokenTTLSeconds, now: now,
+            defaultEndpoint: nil
+        )
+    }
+
+    /// `defaultEndpoint` replaces the link-local address used when no endpoint variable is set, so tests
+    /// can exercise the off-EC2 behaviour without sending anything to 169.254.169.254.
+    init(
+        environment: [String: String],
+        httpClient: HTTPClient?,
+        timeout: Duration,
+        tokenTTLSeconds: Int,
+        now: @escaping @Sendable () -> Date,
+        defaultEndpoint: String?
+    ) {
         isDisabled = Self.isDisabled(environment: environment)
         endpointIsExplicit = environment.nonEmpty(Self.endpointVariable) != nil
         let client = CredentialEndpointClient(
@@ -37,7 +53,7 @@ public struct InstanceMetadataCredentialProvider: AWSCredentialProvider {
         )
         session = Result { () throws(AWSCredentialError) in
             InstanceMetadataSession(
-                client: client, endpoint: try Self.endpoint(environment: environment),
+                client: client, endpoint: try Self.endpoint(environment: environment, default: defaultEndpoint),
                 tokenTTLSeconds: tokenTTLSeconds, now: now
             )
         }
@@ -102,7 +118,9 @@ public struct InstanceMetadataCredentialProvider: AWSCredentialProvider {
     }
 
     /// The base URL without a trailing slash.
-    private static func endpoint(environment: [String: String]) throws(AWSCredentialError) -> String {
+    private static func endpoint(
+        environment: [String: String], default defaultEndpoint: String?
+    ) throws(AWSCredentialError) -> String {
         if let explicit = environment.nonEmpty(endpointVariable) {
             guard let url = URL(string: explicit), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
                 url.host != nil
@@ -116,9 +134,9 @@ public struct InstanceMetadataCredentialProvider: AWSCredentialProvider {
         }
         switch environment.nonEmpty(endpointModeVariable)?.lowercased() {
         case nil, "ipv4":
-            return "http://169.254.169.254"
+            return defaultEndpoint ?? "http://169.254.169.254"
         case "ipv6":
-            return "http://[fd00:ec2::254]"
+            return defaultEndpoint ?? "http://[fd00:ec2::254]"
         case let other?:
             throw .endpointNotAllowed(variable: endpointModeVariable, endpoint: other, reason: "it must be IPv4 or IPv6")
         }
