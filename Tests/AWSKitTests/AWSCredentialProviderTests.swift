@@ -100,8 +100,9 @@ struct AWSCredentialProviderTests {
         let fromProfile = try await AWSCredentialChain.standard(environment: ["AWS_PROFILE": "prod"], files: files).credentials()
         #expect(fromProfile.accessKeyID == "AKIDPROD")
 
+        // Only names are read here: nothing is resolved, so the real instance metadata address is never called.
         let chain = AWSCredentialChain.standard(environment: [:], files: files)
-        #expect(chain.providers.map(\.name) == ["environment", "profile \"default\""])
+        #expect(chain.providers.map(\.name) == ["environment", "profile \"default\"", "instance metadata"])
     }
 
     @Test func chainAcceptsLaterProvidersInOrder() async throws {
@@ -122,7 +123,7 @@ struct AWSCredentialProviderTests {
     }
 
     @Test func emptyChainErrorListsEveryAttemptOnOneLine() async throws {
-        let chain = AWSCredentialChain.standard(environment: [:], files: .none)
+        let chain = AWSCredentialChain.standard(environment: ["AWS_EC2_METADATA_DISABLED": "true"], files: .none)
         do throws(AWSCredentialError) {
             _ = try await chain.credentials()
             Issue.record("expected no credentials")

@@ -1,9 +1,8 @@
 /// Tries credential providers in order and uses the first that finds credentials.
 ///
-/// The standard order is environment → shared profile files → container (ECS task role) →
-/// instance metadata (IMDSv2). This version implements only the first two; the container and
-/// IMDSv2 providers do not exist yet and will be passed to `standard` through its
-/// `container` and `instanceMetadata` parameters once written. Nothing stands in for them.
+/// The standard order is environment → shared profile files → container (ECS task role, EKS Pod
+/// Identity) → instance metadata (IMDSv2). Build the chain once and keep it: the container and
+/// instance-metadata links cache their credentials and IMDS session token inside the chain value.
 public struct AWSCredentialChain: AWSCredentialProvider {
     /// The providers, in the order they are tried.
     public let providers: [any AWSCredentialProvider]
@@ -13,8 +12,12 @@ public struct AWSCredentialChain: AWSCredentialProvider {
         self.providers = providers
     }
 
-    /// The standard chain for `environment`: environment variables, then the `AWS_PROFILE` (or `default`) profile,
-    /// then the container and instance-metadata providers when given.
+    /// The standard chain for `environment`: environment variables, the `AWS_PROFILE` (or `default`) profile,
+    /// the container endpoint, then instance metadata.
+    ///
+    /// Without `container`, a cached `ContainerCredentialProvider` is added when one of its URI variables is
+    /// set; without `instanceMetadata`, a cached `InstanceMetadataCredentialProvider` is added unless
+    /// `AWS_EC2_METADATA_DISABLED=true`. Providers that are passed in are used as given, uncached.
     public static func standard(
         environment: [String: String],
         files: AWSSharedFiles,
@@ -30,9 +33,13 @@ public struct AWSCredentialChain: AWSCredentialProvider {
         ]
         if let container {
             providers.append(container)
+        } else if ContainerCredentialProvider.isConfigured(environment: environment) {
+            providers.append(RefreshingCredentialProvider(ContainerCredentialProvider(environment: environment)))
         }
         if let instanceMetadata {
             providers.append(instanceMetadata)
+        } else if !InstanceMetadataCredentialProvider.isDisabled(environment: environment) {
+            providers.append(RefreshingCredentialProvider(InstanceMetadataCredentialProvider(environment: environment)))
         }
         return AWSCredentialChain(providers: providers)
     }
