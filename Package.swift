@@ -101,6 +101,22 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "OrderFlowAWS",
+            dependencies: [
+                "OrderFlowCore",
+                "OrderFlowApp",
+                "AWSKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        // Test support only: reads the moto server scripts/test starts. No product links it.
+        .target(
+            name: "MotoTestSupport",
+            dependencies: ["AWSKit"],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "orderflow",
             dependencies: [
@@ -122,11 +138,17 @@ let package = Package(
             name: "AWSKitTests",
             dependencies: [
                 "AWSKit",
+                "MotoTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "OrderFlowAWSTests",
+            dependencies: ["OrderFlowCore", "OrderFlowApp", "OrderFlowAWS", "AWSKit", "MotoTestSupport"],
             swiftSettings: settings
         ),
         .testTarget(name: "OrderFlowCoreTests", dependencies: ["OrderFlowCore"], swiftSettings: settings),

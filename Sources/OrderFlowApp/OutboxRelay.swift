@@ -44,7 +44,7 @@ public struct OutboxRelay: Service {
         // Each port takes batches of its own limit (as Kinesis PutRecords and SNS PublishBatch do).
         for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try await stream.put(chunk) }
         for chunk in toTopic.chunks(of: MessagingBatchLimit.topicPublish) { try await topic.publish(chunk) }
-        try await outbox.markDelivered(entries.map(\.id))
+        try await outbox.markDelivered(entries)
         logger.trace("relayed events", metadata: ["count": "\(entries.count)"])
         return entries.count
     }

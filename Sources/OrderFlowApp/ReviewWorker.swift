@@ -32,7 +32,7 @@ public struct ReviewWorker: Service {
         var work: [(message: QueueMessage, event: OrderEvent)] = []
         for message in messages {
             guard let event = OrderEvent.decode(message.body), event.type == .highValue else {
-                try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: "not an order.high_value event")
+                try await queue.moveToDeadLetterQueue(message, reason: "not an order.high_value event")
                 logger.error("dead-lettered a message that is not a high-value event", metadata: ["messageId": "\(message.messageId)"])
                 continue
             }
@@ -54,7 +54,7 @@ public struct ReviewWorker: Service {
                 logger.info("review case open", metadata: metadata.merging(["review": "\(order.review?.rawValue ?? "none")"]) { $1 })
                 done.append(item.message.receiptHandle)
             case .failure(.illegalTransition(let illegal)):
-                try await queue.moveToDeadLetterQueue(receiptHandle: item.message.receiptHandle, reason: illegal.reason)
+                try await queue.moveToDeadLetterQueue(item.message, reason: illegal.reason)
                 logger.error("dead-lettered a review message", metadata: metadata.merging(["reason": "\(illegal.reason)"]) { $1 })
             case .failure(let refusal):
                 // Possibly transient (the order's row not visible yet): retry; the redrive policy ends it after maxReceiveCount.

@@ -80,7 +80,7 @@ public struct UploadIngestWorker: Service {
     }
 
     private func deadLetter(_ message: QueueMessage, reason: String) async throws {
-        try await queue.moveToDeadLetterQueue(receiptHandle: message.receiptHandle, reason: reason)
+        try await queue.moveToDeadLetterQueue(message, reason: reason)
         logger.error("upload dead-lettered", metadata: ["messageId": "\(message.messageId)", "reason": "\(reason)"])
     }
 }

@@ -1,4 +1,5 @@
 import AWSKit
+import MotoTestSupport
 import Foundation
 import Testing
 

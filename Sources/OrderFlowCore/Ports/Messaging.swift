@@ -93,8 +93,9 @@ public protocol MessageQueue: Sendable {
     func changeVisibility(receiptHandle: String, timeout: Duration, lastError: String?) async throws
 
     /// Moves a received message to the dead-letter queue at once with `reason` as its last error: for a message
-    /// that can never succeed (an invalid upload), where retrying would only delay the report.
-    func moveToDeadLetterQueue(receiptHandle: String, reason: String) async throws
+    /// that can never succeed (an invalid upload), where retrying would only delay the report. Takes the whole
+    /// message because a queue service without a "move" (SQS) copies it to the dead-letter queue, then deletes it.
+    func moveToDeadLetterQueue(_ message: QueueMessage, reason: String) async throws
 
     /// Current depth.
     func depth() async throws -> QueueDepth
@@ -181,6 +182,16 @@ public struct StreamRecord: Sendable, Hashable {
         self.partitionKey = partitionKey
         self.data = data
         self.arrivedAt = arrivedAt
+    }
+}
+
+extension StreamRecord {
+    /// Whether sequence number `later` comes after `earlier` in one shard. Both are unsigned decimal integers (Kinesis's
+    /// run past 64 bits; the embedded ones are zero-padded), so a longer one without leading zeros is larger.
+    public static func isSequence(_ later: String, after earlier: String) -> Bool {
+        let a = later.drop { $0 == "0" }
+        let b = earlier.drop { $0 == "0" }
+        return a.count != b.count ? a.count > b.count : a > b
     }
 }
 

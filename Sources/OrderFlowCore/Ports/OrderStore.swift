@@ -128,8 +128,8 @@ public struct OutboxEntry: Sendable, Hashable {
 public protocol Outbox: Sendable {
     /// Up to `limit` undelivered entries, oldest first.
     func pending(limit: Int) async throws -> [OutboxEntry]
-    /// Marks entries delivered; they are never handed out again.
-    func markDelivered(_ ids: [Int64]) async throws
+    /// Marks entries (as `pending` returned them) delivered; they are never handed out again.
+    func markDelivered(_ entries: [OutboxEntry]) async throws
     /// How many entries wait.
     func backlog() async throws -> Int
     /// Returns when new entries may have been committed, or after `timeout`.

@@ -1,4 +1,5 @@
 import Synchronization
+import OrderFlowCore
 
 /// The in-process wake-up signals of the embedded messaging: one per queue, one per stream, one for webhook deliveries.
 /// Every queue, topic and stream value built by one `SQLiteMessaging` shares these, so a send through one value wakes a

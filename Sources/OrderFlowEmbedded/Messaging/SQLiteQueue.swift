@@ -97,7 +97,8 @@ public struct SQLiteQueue: MessageQueue {
 
     /// Moves a received message to the dead-letter queue now, with `reason` as its last error. A stale handle is ignored;
     /// a queue without a dead-letter queue refuses, because dropping the message would lose it.
-    public func moveToDeadLetterQueue(receiptHandle: String, reason: String) async throws {
+    public func moveToDeadLetterQueue(_ message: QueueMessage, reason: String) async throws {
+        let receiptHandle = message.receiptHandle
         try await context.database.pool.write { [name, context] db in
             let definition = try QueueDefinition.find(db, named: name)
             guard let deadLetterQueue = definition.deadLetterQueue else {

@@ -189,8 +189,9 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
             }
     }
 
-    public func markDelivered(_ ids: [Int64]) async throws {
-        guard !ids.isEmpty else { return }
+    public func markDelivered(_ entries: [OutboxEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        let ids = entries.map(\.id)
         try await database.pool.write { db in try Self.markDelivered(ids, in: db) }
     }
 

@@ -45,21 +45,3 @@ final class RotatingCredentialProvider: AWSCredentialProvider {
         return .found(AWSCredentials(accessKeyID: "AKIDTEST\(number)", secretAccessKey: "secret-\(number)"))
     }
 }
-
-/// Fixed credentials, through the environment provider as production code would get them.
-func staticCredentials(accessKeyID: String, secret: String) -> EnvironmentCredentialProvider {
-    EnvironmentCredentialProvider(environment: ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secret])
-}
-
-/// Runs `body` with a client, shutting the client down afterwards whether or not `body` throws.
-func withClient<Result>(_ client: AWSClient, _ body: (AWSClient) async throws -> Result) async throws -> Result {
-    let result: Result
-    do {
-        result = try await body(client)
-    } catch {
-        try? await client.shutdown()
-        throw error
-    }
-    try await client.shutdown()
-    return result
-}

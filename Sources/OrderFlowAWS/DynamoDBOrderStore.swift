@@ -1,0 +1,298 @@
+import AWSKit
+import Foundation
+import OrderFlowCore
+
+/// The AWS `OrderStore` and `Outbox`: each order and its events go into DynamoDB in one `TransactWriteItems` (the order
+/// in `Orders` under the condition that its id is new, each event as an item of `OrdersOutbox`), so an acknowledged
+/// order always has its events, whatever happens to the process afterwards. The relay deletes an outbox item only
+/// after it was published.
+public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
+    /// Table names (the seeds' defaults).
+    public struct Tables: Sendable, Hashable {
+        public var orders: String
+        public var outbox: String
+
+        public init(orders: String = "Orders", outbox: String = "OrdersOutbox") {
+            self.orders = orders
+            self.outbox = outbox
+        }
+    }
+
+    private let dynamoDB: DynamoDB
+    private let tables: Tables
+    private let maximumConcurrency: Int
+    private let localCommits = ChangeSignal()
+    /// How often `waitForEntries` looks again for events written by other processes.
+    private let pollInterval: Duration
+
+    public init(dynamoDB: DynamoDB, tables: Tables = Tables(), maximumConcurrency: Int = 16, pollInterval: Duration = .seconds(1)) {
+        self.dynamoDB = dynamoDB
+        self.tables = tables
+        self.maximumConcurrency = maximumConcurrency
+        self.pollInterval = pollInterval
+    }
+
+    // MARK: Accepting orders
+
+    public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
+        guard !submissions.isEmpty else { return [] }
+        let outcomes = try await concurrentMap(submissions, limit: maximumConcurrency) { submission in
+            try await self.accept(submission)
+        }
+        if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
+            localCommits.notify()
+        }
+        return outcomes
+    }
+
+    /// How many times a transaction cancelled for a reason other than an existing order (a concurrent transaction on
+    /// the same item) is tried again.
+    static let transactionAttempts = 5
+
+    private func accept(_ submission: OrderSubmission) async throws -> AcceptOutcome {
+        let order = submission.order
+        let writes = transactionWrites(for: submission)
+        // One token for this call: the client's own retries of a lost response are then idempotent on DynamoDB's side.
+        let token = UUID().uuidString
+        for attempt in 1...Self.transactionAttempts {
+            do {
+                try await dynamoDB.transactWriteItems(writes, clientRequestToken: token)
+                return .created(order)
+            } catch {
+                guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
+            }
+            // Cancelled: either the id exists (replay or conflict) or another transaction touched the same item.
+            if let existing = try await self.order(order.id) {
+                return existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing)
+            }
+            if attempt < Self.transactionAttempts {
+                try await Task.sleep(for: .milliseconds(20 * attempt))
+            }
+        }
+        throw DynamoDBStoreError.transactionKeptCancelling(order.id)
+    }
+
+    private func transactionWrites(for submission: OrderSubmission) -> [DynamoDB.TransactWrite] {
+        let order = submission.order
+        let isNew = DynamoDB.Expression("attribute_not_exists(#id)", names: ["#id": OrderItemMapping.Attribute.orderID])
+        var writes: [DynamoDB.TransactWrite] = [.put(table: tables.orders, item: OrderItemMapping.item(for: order), condition: isNew)]
+        let orderJSON = order.encodedJSON()
+        for event in submission.events {
+            let item = OutboxItemMapping.item(
+                eventID: event.eventId, type: event.type, partitionKey: event.orderId.rawValue,
+                payload: event.encoded(orderJSON: orderJSON), createdAt: order.createdAt
+            )
+            writes.append(.put(table: tables.outbox, item: item, condition: nil))
+        }
+        return writes
+    }
+
+    // MARK: Reading orders
+
+    public func order(_ id: OrderID) async throws -> Order? {
+        guard let item = try await dynamoDB.getItem(table: tables.orders, key: OrderItemMapping.key(id)) else { return nil }
+        return try OrderItemMapping.order(from: item)
+    }
+
+    /// Lists in the table's own stable order (DynamoDB's key order), not by creation time: a scan has no other order.
+    /// The cursor is the last returned id; the next page's scan starts right after it.
+    public func orders(matching query: OrderQuery) async throws -> OrderPage {
+        let limit = max(1, min(query.limit, OrderQuery.maximumLimit))
+        var startKey: DynamoDBItem? = nil
+        if let cursor = query.cursor {
+            guard let id = Self.decodeCursor(cursor) else { throw OrderStoreError.invalidCursor }
+            startKey = OrderItemMapping.key(id)
+        }
+        let filter = Self.filter(for: query)
+        var orders: [Order] = []
+        while true {
+            let page = try await dynamoDB.scan(table: tables.orders, limit: max(limit - orders.count + 1, 100), startKey: startKey, filter: filter)
+            for item in page.items {
+                if orders.count == limit {
+                    // One more match exists: there is a next page, starting after the last one returned.
+                    return OrderPage(orders: orders, nextCursor: orders.last.map { Self.encodeCursor($0.id) })
+                }
+                orders.append(try OrderItemMapping.order(from: item))
+            }
+            guard let next = page.lastEvaluatedKey else {
+                return OrderPage(orders: orders, nextCursor: nil)
+            }
+            startKey = next
+        }
+    }
+
+    static func filter(for query: OrderQuery) -> DynamoDB.Expression? {
+        var clauses: [String] = []
+        var names: [String: String] = [:]
+        var values: DynamoDBItem = [:]
+        if let status = query.status {
+            clauses.append("#status = :status")
+            names["#status"] = OrderItemMapping.Attribute.status
+            values[":status"] = .string(status.rawValue)
+        }
+        if let customer = query.customerId {
+            clauses.append("#customer = :customer")
+            names["#customer"] = OrderItemMapping.Attribute.customerID
+            values[":customer"] = .string(customer)
+        }
+        if let highValue = query.highValue {
+            clauses.append("#highValue = :highValue")
+            names["#highValue"] = OrderItemMapping.Attribute.highValue
+            values[":highValue"] = .bool(highValue)
+        }
+        if let review = query.review {
+            clauses.append("#review = :review")
+            names["#review"] = OrderItemMapping.Attribute.review
+            values[":review"] = .string(review.rawValue)
+        }
+        guard !clauses.isEmpty else { return nil }
+        return DynamoDB.Expression(clauses.joined(separator: " AND "), names: names, values: values)
+    }
+
+    static func encodeCursor(_ id: OrderID) -> String {
+        Data("d:\(id.rawValue)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeCursor(_ cursor: String) -> OrderID? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8), text.hasPrefix("d:") else {
+            return nil
+        }
+        return OrderID(String(text.dropFirst(2)))
+    }
+
+    // MARK: Lifecycle
+
+    /// How many times a lifecycle update that lost a race with another writer is tried again on the fresh order.
+    static let updateAttempts = 5
+
+    /// Reads the order, decides with `OrderLifecycle`, and writes the change only if the order still has the status and
+    /// review it was decided on (optimistic concurrency; a lost race is decided again on the fresh order).
+    public func apply(_ action: OrderAction, to id: OrderID, at time: Timestamp) async throws -> Order {
+        for _ in 1...Self.updateAttempts {
+            guard let current = try await order(id) else { throw OrderStoreError.notFound(id) }
+            let next: Order
+            switch OrderLifecycle.apply(action, to: current, at: time) {
+            case .failure(let illegal): throw OrderStoreError.illegalTransition(illegal)
+            case .success(nil): return current
+            case .success(let changed?): next = changed
+            }
+            let item: DynamoDBItem
+            do {
+                item = try await dynamoDB.updateItem(
+                    table: tables.orders, key: OrderItemMapping.key(id),
+                    update: Self.update(to: next), condition: Self.unchanged(since: current)
+                )
+            } catch {
+                guard error.serviceError?.hasCode("ConditionalCheckFailedException") == true else { throw error }
+                continue
+            }
+            return try OrderItemMapping.order(from: item)
+        }
+        throw DynamoDBStoreError.updateKeptConflicting(id)
+    }
+
+    static func update(to next: Order) -> DynamoDB.Expression {
+        var names: [String: String] = ["#status": OrderItemMapping.Attribute.status, "#updatedAt": OrderItemMapping.Attribute.updatedAt]
+        var values: DynamoDBItem = [":newStatus": .string(next.status.rawValue), ":updatedAt": .int(next.updatedAt.millisecondsSinceEpoch)]
+        var text = "SET #status = :newStatus, #updatedAt = :updatedAt"
+        names["#review"] = OrderItemMapping.Attribute.review
+        if let review = next.review {
+            values[":newReview"] = .string(review.rawValue)
+            text += ", #review = :newReview"
+        } else {
+            text += " REMOVE #review"
+        }
+        return DynamoDB.Expression(text, names: names, values: values)
+    }
+
+    static func unchanged(since current: Order) -> DynamoDB.Expression {
+        var names: [String: String] = ["#status": OrderItemMapping.Attribute.status, "#review": OrderItemMapping.Attribute.review]
+        names["#id"] = OrderItemMapping.Attribute.orderID
+        var values: DynamoDBItem = [":oldStatus": .string(current.status.rawValue)]
+        var text = "attribute_exists(#id) AND #status = :oldStatus"
+        if let review = current.review {
+            values[":oldReview"] = .string(review.rawValue)
+            text += " AND #review = :oldReview"
+        } else {
+            text += " AND attribute_not_exists(#review)"
+        }
+        return DynamoDB.Expression(text, names: names, values: values)
+    }
+
+    // MARK: Outbox
+
+    /// Up to `limit` waiting events, oldest first by creation time (a strongly consistent scan of the outbox table).
+    public func pending(limit: Int) async throws -> [OutboxEntry] {
+        var entries: [OutboxEntry] = []
+        var startKey: DynamoDBItem? = nil
+        repeat {
+            let page = try await dynamoDB.scan(table: tables.outbox, limit: max(limit - entries.count, 1), startKey: startKey)
+            for item in page.items {
+                guard let entry = OutboxItemMapping.entry(from: item) else {
+                    throw DynamoDBStoreError.unreadableOutboxItem(item[OutboxItemMapping.Attribute.eventID]?.stringValue ?? "?")
+                }
+                entries.append(entry)
+            }
+            startKey = page.lastEvaluatedKey
+        } while startKey != nil && entries.count < limit
+        entries.sort { ($0.id, $0.eventId) < ($1.id, $1.eventId) }
+        return Array(entries.prefix(limit))
+    }
+
+    /// Deletes delivered events, 25 per call; keys DynamoDB leaves unprocessed are sent again after a short pause.
+    public func markDelivered(_ entries: [OutboxEntry]) async throws {
+        for chunk in entries.map({ OutboxItemMapping.key(eventID: $0.eventId) }).chunks(of: DynamoDB.batchWriteLimit) {
+            var keys = chunk
+            var attempt = 0
+            while !keys.isEmpty {
+                keys = try await dynamoDB.batchDelete(table: tables.outbox, keys: keys)
+                attempt += 1
+                if !keys.isEmpty {
+                    guard attempt < 8 else { throw DynamoDBStoreError.deletesKeptUnprocessed(count: keys.count) }
+                    try await Task.sleep(for: .milliseconds(25 << min(attempt, 5)))
+                }
+            }
+        }
+    }
+
+    public func backlog() async throws -> Int {
+        var total = 0
+        var startKey: DynamoDBItem? = nil
+        repeat {
+            let page = try await dynamoDB.scan(table: tables.outbox, startKey: startKey, countOnly: true)
+            total += page.count
+            startKey = page.lastEvaluatedKey
+        } while startKey != nil
+        return total
+    }
+
+    /// Returns when this process committed new events, or after the poll interval (other processes' events have no
+    /// signal here), or after `timeout`, whichever is first.
+    public func waitForEntries(timeout: Duration) async {
+        await localCommits.wait(since: localCommits.generation, timeout: min(timeout, pollInterval))
+    }
+}
+
+/// Failures of the DynamoDB store that are not the API's refusals.
+public enum DynamoDBStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case transactionKeptCancelling(OrderID)
+    case updateKeptConflicting(OrderID)
+    case unreadableOutboxItem(String)
+    case deletesKeptUnprocessed(count: Int)
+
+    public var description: String {
+        switch self {
+        case .transactionKeptCancelling(let id):
+            "DynamoDB kept cancelling the transaction for order \(id) although the order does not exist; try again"
+        case .updateKeptConflicting(let id):
+            "order \(id) kept changing under concurrent updates; try again"
+        case .unreadableOutboxItem(let id):
+            "outbox item \(id) is missing attributes"
+        case .deletesKeptUnprocessed(let count):
+            "DynamoDB left \(count) outbox deletes unprocessed after repeated attempts"
+        }
+    }
+}

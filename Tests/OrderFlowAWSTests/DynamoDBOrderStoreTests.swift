@@ -1,0 +1,248 @@
+import AWSKit
+import MotoTestSupport
+import OrderFlowApp
+import OrderFlowCore
+import Testing
+@testable import OrderFlowAWS
+
+/// The DynamoDB order store against moto (authentication on): the API's idempotency and conflict rules, events
+/// committed with their orders, listing with cursors, and the lifecycle under concurrent writers.
+@Suite("DynamoDB order store against moto")
+struct DynamoDBOrderStoreTests {
+    /// Fresh `Orders` and `OrdersOutbox` tables with unique names, a store on them and an order service.
+    struct Fixture {
+        let client: AWSClient
+        let dynamoDB: DynamoDB
+        let tables: DynamoDBOrderStore.Tables
+        let store: DynamoDBOrderStore
+        let orders: OrderService
+
+        init() async throws {
+            let moto = try MotoEnvironment.require()
+            client = try moto.client()
+            dynamoDB = DynamoDB(client: client)
+            tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
+            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
+            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables)
+            orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+        }
+
+        func shutdown() async throws { try await client.shutdown() }
+    }
+
+    static func draft(_ id: String, minor: Int64, customer: String = "c-1") -> OrderDraft {
+        let items = [OrderItem(sku: "SKU-1", quantity: 1, unitPriceMinor: minor)]
+        return OrderDraft(id: OrderID(id), customerId: customer, currency: .seedDefault, items: items, amountMinor: minor)
+    }
+
+    @Test func newOrderIsStoredWithItsEventsAndReadsBackEqual() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        guard case .created(let created) = try await fixture.orders.submit(Self.draft("1001", minor: 45_000), source: "api") else {
+            Issue.record("first submission was not created")
+            return
+        }
+        #expect(created.highValue)
+        #expect(try await fixture.store.order(created.id) == created)
+
+        // The seed's attributes: OrderID as key, Amount as the exact decimal next to the minor units.
+        let raw = try #require(try await fixture.dynamoDB.getItem(table: fixture.tables.orders, key: ["OrderID": .string("1001")]))
+        #expect(raw["Amount"] == .number("450.00"))
+        #expect(raw["AmountMinor"] == .number("45000"))
+
+        let pending = try await fixture.store.pending(limit: 10)
+        #expect(Set(pending.map(\.type)) == [.accepted, .highValue])
+        #expect(Set(pending.map(\.eventId)) == Set(OrderEvent.events(for: created).map(\.eventId)))
+        let envelope = try JSONParser.parse(String(decoding: try #require(pending.first).payload, as: UTF8.self))
+        #expect(envelope["orderId"]?.stringValue == "1001")
+        #expect(try await fixture.store.backlog() == 2)
+    }
+
+    @Test func replayReturnsTheStoredOrderAndConflictWritesNothing() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let first = try await fixture.orders.submit(Self.draft("r-1", minor: 1_000), source: "api")
+        guard case .created(let stored) = first else {
+            Issue.record("expected created, got \(first)")
+            return
+        }
+        let replay = try await fixture.orders.submit(Self.draft("r-1", minor: 1_000), source: "api")
+        #expect(replay == .replayed(stored))
+        let conflict = try await fixture.orders.submit(Self.draft("r-1", minor: 2_000), source: "api")
+        #expect(conflict == .conflict(existing: stored))
+        // One order, one event: neither the replay nor the conflict wrote anything.
+        #expect(try await fixture.store.backlog() == 1)
+        #expect(try await fixture.store.order(stored.id)?.amountMinor == 1_000)
+    }
+
+    @Test func concurrentSubmissionsOfOneIdCreateItExactlyOnce() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let orders = fixture.orders
+        let outcomes = try await withThrowingTaskGroup(of: AcceptOutcome.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await orders.submit(Self.draft("same-id", minor: 50_000), source: "api") }
+            }
+            var all: [AcceptOutcome] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        let created = outcomes.filter { if case .created = $0 { true } else { false } }
+        let replayed = outcomes.filter { if case .replayed = $0 { true } else { false } }
+        #expect(created.count == 1)
+        #expect(replayed.count == 7)
+        #expect(try await fixture.store.backlog() == 2)
+    }
+
+    @Test func batchAcceptKeepsOneOutcomePerSubmissionInOrder() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        _ = try await fixture.orders.submit(Self.draft("b-2", minor: 100), source: "api")
+        let drafts = (1...30).map { Self.draft("b-\($0)", minor: $0 == 2 ? 999 : Int64($0) * 100) }
+        let outcomes = try await fixture.orders.submit(drafts, source: "upload:orders/batch.json")
+        #expect(outcomes.count == 30)
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .created(let order): #expect(order.id.rawValue == "b-\(index + 1)" && index != 1)
+            case .conflict(let existing): #expect(existing.id.rawValue == "b-2" && index == 1)
+            case .replayed: Issue.record("no submission was a replay")
+            }
+        }
+    }
+
+    @Test func listingPagesThroughEveryMatchExactlyOnce() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let drafts = (1...23).map { Self.draft("l-\($0)", minor: $0 % 3 == 0 ? 40_000 : 1_000, customer: $0 % 2 == 0 ? "even" : "odd") }
+        _ = try await fixture.orders.submit(drafts, source: "api")
+
+        var seen: [String] = []
+        var cursor: String? = nil
+        var pages = 0
+        repeat {
+            let page = try await fixture.store.orders(matching: OrderQuery(limit: 5, cursor: cursor))
+            #expect(page.orders.count <= 5)
+            seen += page.orders.map(\.id.rawValue)
+            cursor = page.nextCursor
+            pages += 1
+        } while cursor != nil && pages < 20
+        #expect(seen.count == 23)
+        #expect(Set(seen).count == 23)
+        #expect(pages == 5)
+
+        var highValue: [Order] = []
+        cursor = nil
+        repeat {
+            let page = try await fixture.store.orders(matching: OrderQuery(highValue: true, limit: 2, cursor: cursor))
+            highValue += page.orders
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(Set(highValue.map(\.id.rawValue)) == Set((1...23).filter { $0 % 3 == 0 }.map { "l-\($0)" }))
+
+        let evenHigh = try await fixture.store.orders(matching: OrderQuery(customerId: "even", highValue: true, limit: 100))
+        #expect(Set(evenHigh.orders.map(\.id.rawValue)) == ["l-6", "l-12", "l-18"])
+        #expect(evenHigh.nextCursor == nil)
+
+        await #expect(throws: OrderStoreError.invalidCursor) {
+            try await fixture.store.orders(matching: OrderQuery(cursor: "not-a-cursor"))
+        }
+    }
+
+    @Test func lifecycleFollowsTheStateMachine() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let store = fixture.store
+        _ = try await fixture.orders.submit([Self.draft("small", minor: 1_000), Self.draft("big", minor: 90_000)], source: "api")
+        let small = try #require(OrderID("small"))
+        let big = try #require(OrderID("big"))
+        let later = Timestamp(millisecondsSinceEpoch: 1_900_000_000_000)
+
+        let fulfilled = try await store.apply(.fulfil, to: small, at: later)
+        #expect(fulfilled.status == .fulfilled && fulfilled.updatedAt == later)
+        #expect(try await store.order(small) == fulfilled)
+        // Idempotent: fulfilling again changes nothing.
+        #expect(try await store.apply(.fulfil, to: small, at: later.adding(milliseconds: 5)) == fulfilled)
+        await #expect(throws: OrderStoreError.self) { try await store.apply(.cancel, to: small, at: later) }
+
+        // High-value: fulfilment waits for an approved review.
+        await #expect(throws: OrderStoreError.self) { try await store.apply(.fulfil, to: big, at: later) }
+        #expect(try await store.apply(.openReview, to: big, at: later).review == .open)
+        let rejected = try await store.apply(.rejectReview, to: big, at: later)
+        #expect(rejected.review == .rejected && rejected.status == .cancelled)
+        #expect(try await store.order(big) == rejected)
+
+        let missing = try #require(OrderID("missing"))
+        await #expect(throws: OrderStoreError.notFound(missing)) {
+            try await store.apply(.fulfil, to: missing, at: later)
+        }
+    }
+
+    @Test func concurrentReviewDecisionsEndInOneOutcome() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let store = fixture.store
+        _ = try await fixture.orders.submit(Self.draft("race", minor: 70_000), source: "api")
+        let id = try #require(OrderID("race"))
+        _ = try await store.apply(.openReview, to: id, at: Timestamp(millisecondsSinceEpoch: 1))
+        // Approvers and rejecters race; whichever lands first wins and every other decision is refused or a no-op.
+        let results = await withTaskGroup(of: Result<Order, any Error>.self) { group in
+            for index in 0..<6 {
+                let action: OrderAction = index % 2 == 0 ? .approveReview : .rejectReview
+                group.addTask {
+                    do { return .success(try await store.apply(action, to: id, at: Timestamp(millisecondsSinceEpoch: 2))) }
+                    catch { return .failure(error) }
+                }
+            }
+            var all: [Result<Order, any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let final = try #require(try await store.order(id))
+        #expect(final.review == .approved || final.review == .rejected)
+        for result in results {
+            switch result {
+            case .success(let order): #expect(order.review == final.review)
+            case .failure(let error): #expect(error is OrderStoreError)
+            }
+        }
+    }
+
+    @Test func deliveredEventsLeaveTheOutbox() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        let drafts = (1...40).map { Self.draft("o-\($0)", minor: $0 <= 5 ? 50_000 : 100) }
+        _ = try await fixture.orders.submit(drafts, source: "api")
+        #expect(try await fixture.store.backlog() == 45)
+
+        let first = try await fixture.store.pending(limit: 30)
+        #expect(first.count == 30)
+        #expect(first.map(\.id) == first.map(\.id).sorted())
+        try await fixture.store.markDelivered(first)
+        let rest = try await fixture.store.pending(limit: 100)
+        #expect(rest.count == 15)
+        #expect(Set(rest.map(\.eventId)).isDisjoint(with: first.map(\.eventId)))
+        try await fixture.store.markDelivered(rest)
+        #expect(try await fixture.store.backlog() == 0)
+        #expect(try await fixture.store.pending(limit: 10).isEmpty)
+    }
+
+    @Test func cursorRoundTripsAndRejectsForeignText() throws {
+        let id = try #require(OrderID("ord-abc_1.2:3"))
+        #expect(DynamoDBOrderStore.decodeCursor(DynamoDBOrderStore.encodeCursor(id)) == id)
+        #expect(DynamoDBOrderStore.decodeCursor("") == nil)
+        #expect(DynamoDBOrderStore.decodeCursor("ZDo") == nil)  // "d:" with no id
+        #expect(DynamoDBOrderStore.decodeCursor("eDpvcmQ") == nil)  // "x:ord"
+    }
+
+    @Test func unreadableItemsAreReportedNotGuessed() throws {
+        var item = OrderItemMapping.item(for: Order(
+            id: try #require(OrderID("u-1")), customerId: nil, currency: .seedDefault, items: [], amountMinor: 5,
+            highValue: false, status: .accepted, review: nil, source: "api", payloadHash: "h",
+            createdAt: Timestamp(millisecondsSinceEpoch: 1), updatedAt: Timestamp(millisecondsSinceEpoch: 1)
+        ))
+        #expect(throws: Never.self) { try OrderItemMapping.order(from: item) }
+        item["Status"] = .string("shipped-to-mars")
+        #expect(throws: OrderItemMapping.UnreadableItem.self) { try OrderItemMapping.order(from: item) }
+    }
+}
