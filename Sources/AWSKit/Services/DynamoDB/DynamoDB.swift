@@ -48,6 +48,8 @@ public struct DynamoDB: Sendable {
     public enum TransactWrite: Sendable, Hashable {
         /// Puts `item`, only if `condition` holds (when given).
         case put(table: String, item: DynamoDBItem, condition: Expression?)
+        /// Applies `update` to the item with `key` (creating it when absent), only if `condition` holds (when given).
+        case update(table: String, key: DynamoDBItem, update: Expression, condition: Expression?)
     }
 
     private struct TransactPut: Encodable {
@@ -58,8 +60,18 @@ public struct DynamoDB: Sendable {
         let ExpressionAttributeValues: DynamoDBItem?
     }
 
+    private struct TransactUpdate: Encodable {
+        let TableName: String
+        let Key: DynamoDBItem
+        let UpdateExpression: String
+        let ConditionExpression: String?
+        let ExpressionAttributeNames: [String: String]?
+        let ExpressionAttributeValues: DynamoDBItem?
+    }
+
     private struct TransactItem: Encodable {
-        let Put: TransactPut
+        var Put: TransactPut? = nil
+        var Update: TransactUpdate? = nil
     }
 
     private struct TransactWriteInput: Encodable {
@@ -80,6 +92,12 @@ public struct DynamoDB: Sendable {
                     TableName: table, Item: item, ConditionExpression: condition?.text,
                     ExpressionAttributeNames: Self.nonEmpty(condition?.names),
                     ExpressionAttributeValues: Self.nonEmpty(condition?.values)
+                ))
+            case .update(let table, let key, let update, let condition):
+                let (names, values) = Self.merged(update, condition)
+                return TransactItem(Update: TransactUpdate(
+                    TableName: table, Key: key, UpdateExpression: update.text, ConditionExpression: condition?.text,
+                    ExpressionAttributeNames: Self.nonEmpty(names), ExpressionAttributeValues: Self.nonEmpty(values)
                 ))
             }
         }
@@ -107,8 +125,7 @@ public struct DynamoDB: Sendable {
     /// Applies `update` if `condition` holds (else `ConditionalCheckFailedException`); returns the item after it.
     /// Placeholders of both expressions share one namespace.
     public func updateItem(table: String, key: DynamoDBItem, update: Expression, condition: Expression? = nil) async throws(AWSClientError) -> DynamoDBItem {
-        let names = update.names.merging(condition?.names ?? [:]) { first, _ in first }
-        let values = update.values.merging(condition?.values ?? [:]) { first, _ in first }
+        let (names, values) = Self.merged(update, condition)
         let input = UpdateItemInput(
             TableName: table, Key: key, UpdateExpression: update.text, ConditionExpression: condition?.text,
             ExpressionAttributeNames: Self.nonEmpty(names), ExpressionAttributeValues: Self.nonEmpty(values),
@@ -220,6 +237,44 @@ public struct DynamoDB: Sendable {
             BillingMode: "PAY_PER_REQUEST"
         )
         _ = try await client.json(.dynamoDB, operation: "CreateTable", input: input, as: Empty.self)
+    }
+
+    /// The placeholders of an update and its condition, which share one namespace in a request.
+    private static func merged(_ update: Expression, _ condition: Expression?) -> ([String: String], DynamoDBItem) {
+        let names = update.names.merging(condition?.names ?? [:]) { first, _ in first }
+        let values = update.values.merging(condition?.values ?? [:]) { first, _ in first }
+        return (names, values)
+    }
+
+    // MARK: BatchGetItem
+
+    private struct KeysAndAttributes: Encodable {
+        let Keys: [DynamoDBItem]
+        let ConsistentRead: Bool
+    }
+
+    private struct BatchGetInput: Encodable {
+        let RequestItems: [String: KeysAndAttributes]
+    }
+
+    private struct UnprocessedKeys: Decodable {
+        let Keys: [DynamoDBItem]
+    }
+
+    private struct BatchGetOutput: Decodable {
+        let Responses: [String: [DynamoDBItem]]?
+        let UnprocessedKeys: [String: UnprocessedKeys]?
+    }
+
+    /// The most keys one BatchGetItem call takes.
+    public static let batchGetLimit = 100
+
+    /// The items with `keys` that exist (at most 100 keys), and the keys DynamoDB left unprocessed for the caller to retry.
+    public func batchGetItem(table: String, keys: [DynamoDBItem], consistent: Bool = true) async throws(AWSClientError) -> (items: [DynamoDBItem], unprocessed: [DynamoDBItem]) {
+        guard !keys.isEmpty else { return ([], []) }
+        let input = BatchGetInput(RequestItems: [table: KeysAndAttributes(Keys: keys, ConsistentRead: consistent)])
+        let output = try await client.json(.dynamoDB, operation: "BatchGetItem", input: input, as: BatchGetOutput.self)
+        return (output.Responses?[table] ?? [], output.UnprocessedKeys?[table]?.Keys ?? [])
     }
 
     private static func nonEmpty<Value>(_ dictionary: [String: Value]?) -> [String: Value]? {
