@@ -81,6 +81,8 @@ let package = Package(
             dependencies: [
                 "OrderFlowCore",
                 "OrderFlowEmbedded",
+                "OrderFlowAWS",
+                "AWSKit",
                 "OrderFlowApp",
                 "OrderFlowHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -120,6 +122,7 @@ let package = Package(
         .executableTarget(
             name: "orderflow",
             dependencies: [
+                "AWSKit",
                 "OrderFlowCore",
                 "OrderFlowEmbedded",
                 "OrderFlowApp",
@@ -198,6 +201,9 @@ let package = Package(
             name: "OrderFlowSystemTests",
             dependencies: [
                 "OrderFlowCore",
+                "OrderFlowAWS",
+                "AWSKit",
+                "MotoTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -12,12 +12,15 @@ public struct OutboxRelay: Service {
     let logger: Logger
     let batchSize: Int
     let transactional: (any TransactionalOutboxDelivery)?
+    let beforePublish: @Sendable ([OutboxEntry]) async -> Void
 
     /// `transactional`, when the backend has it, delivers each batch in one transaction instead of put, publish and
-    /// mark as separate steps.
+    /// mark as separate steps. `beforePublish` runs with each batch read from the outbox before any of it is published:
+    /// the fault-injection point of the crash tests (`ORDERFLOW_FAULT_INJECTION=kill-before-publish`).
     public init(
         outbox: any Outbox, highValueTopic: any Topic, ordersStream: any EventStream, logger: Logger, batchSize: Int = 500,
-        transactional: (any TransactionalOutboxDelivery)? = nil
+        transactional: (any TransactionalOutboxDelivery)? = nil,
+        beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }
     ) {
         self.outbox = outbox
         self.topic = highValueTopic
@@ -25,6 +28,7 @@ public struct OutboxRelay: Service {
         self.logger = logger
         self.batchSize = batchSize
         self.transactional = transactional
+        self.beforePublish = beforePublish
     }
 
     public func run() async throws {
@@ -40,6 +44,7 @@ public struct OutboxRelay: Service {
         if let transactional { return try await transactional.deliverPending(limit: batchSize) }
         let entries = try await outbox.pending(limit: batchSize)
         guard !entries.isEmpty else { return 0 }
+        await beforePublish(entries)
         let (toStream, toTopic) = OutboxEntry.destinations(of: entries)
         // Each port takes batches of its own limit (as Kinesis PutRecords and SNS PublishBatch do).
         for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try await stream.put(chunk) }

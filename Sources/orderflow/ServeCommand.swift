@@ -6,12 +6,47 @@ import OrderFlowCore
 import OrderFlowHTTP
 import OrderFlowServer
 
-/// `orderflow serve`: API, outbox relay, review worker, analytics consumer and upload ingestion in one process.
+/// `orderflow serve`: on the embedded backend, API, outbox relay, review worker, analytics consumer and upload
+/// ingestion in one process; with `--backend aws`, an API instance (API + relay) over DynamoDB, S3, SNS, SQS, Kinesis.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the whole pipeline on the embedded backend (SQLite + local object store)."
+        abstract: "Run the pipeline: everything on the embedded backend (SQLite + local object store), or an API instance with --backend aws."
     )
+
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        try await options.run(command: "serve", awsRole: options.awsRoleOverride ?? .api)
+    }
+}
+
+/// `orderflow worker --backend aws`: the outbox relay, review worker, upload ingestion and analytics consumer, with
+/// `/health` and `/status` on the (loopback by default) port for the instance's health check.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run the AWS backend's workers (relay, review, uploads, analytics); needs --backend aws."
+    )
+
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        guard options.backendName == "aws" else {
+            printError("orderflow worker: the embedded backend runs its workers inside `orderflow serve`; use --backend aws (or ORDERFLOW_BACKEND=aws)")
+            throw ExitCode(2)
+        }
+        try await options.run(command: "worker", awsRole: .worker)
+    }
+}
+
+/// The options `serve` and `worker` share, and starting the system they describe.
+struct ServeOptions: ParsableArguments {
+    @Option(help: "embedded (SQLite + local files, the default) or aws (env ORDERFLOW_BACKEND).")
+    var backend: String?
+
+    @Option(name: .customLong("aws-role"), help: "With --backend aws: api, worker or all (serve defaults to api; all runs every worker too).")
+    var awsRole: String?
 
     @Option(help: "Address to bind (env ORDERFLOW_HOST, default 127.0.0.1).")
     var host: String?
@@ -31,11 +66,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORDERFLOW_LOG_LEVEL, default info).")
     var logLevel: String?
 
-    func run() async throws {
+    var backendName: String { Settings.value(backend, env: "ORDERFLOW_BACKEND") ?? "embedded" }
+
+    var awsRoleOverride: AWSRole? { awsRole.flatMap(AWSRole.init(rawValue:)) }
+
+    func run(command: String, awsRole role: AWSRole) async throws {
         do {
-            try await serve()
+            switch backendName {
+            case "embedded": try await serve()
+            case "aws":
+                if let awsRole, AWSRole(rawValue: awsRole) == nil {
+                    throw UsageFailure("--aws-role \(awsRole) is not one of api, worker, all")
+                }
+                try await serveAWS(role: role)
+            default: throw UsageFailure("--backend \(backendName) is not embedded or aws")
+            }
         } catch let failure as UsageFailure {
-            printError("orderflow serve: \(failure)")
+            printError("orderflow \(command): \(failure)")
             throw ExitCode(2)
         }
     }
@@ -92,12 +139,17 @@ struct ServeCommand: AsyncParsableCommand {
             // Written straight to the file handle so a supervising process sees it at once, even when stdout is a pipe.
             FileHandle.standardOutput.write(Data("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))\n".utf8))
         }
+        try await Self.run(app, host: host, port: configuration.http.port)
+    }
+
+    /// Runs until SIGTERM/SIGINT; a failure to bind is one readable line.
+    static func run(_ app: some ApplicationProtocol, host: String, port: Int) async throws {
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             let text = "\(error)"
             if text.contains("bind") || text.contains("Address already in use") || text.contains("Cannot assign") || text.contains("UnknownHost") {
-                throw UsageFailure("cannot listen on \(host):\(configuration.http.port): \(Self.shortReason(text))")
+                throw UsageFailure("cannot listen on \(host):\(port): \(Self.shortReason(text))")
             }
             throw UsageFailure("stopped on an error: \(text)")
         }

@@ -27,13 +27,15 @@ final class ChildProcess: Sendable {
     private let exited: DispatchSemaphore
     private let process: Process
 
-    /// Starts `orderflow` with `arguments`, without any `ORDERFLOW_*` variables from the test's environment.
-    init(_ arguments: [String]) throws {
+    /// Starts `orderflow` with `arguments`, without any `ORDERFLOW_*` variables from the test's environment but with
+    /// `environment` added.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let executable = try OrderFlowBinary.path()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ORDERFLOW_") }
+            .merging(environment) { _, added in added }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

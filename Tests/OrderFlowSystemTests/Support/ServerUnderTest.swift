@@ -9,9 +9,11 @@ struct ServerUnderTest: Sendable {
     var api: OrderFlowAPI { OrderFlowAPI(baseURL: baseURL) }
 
     /// Starts a server and returns as soon as it prints that it listens; kills it again when it does not.
-    static func start(dataDirectory: TemporaryDirectory, arguments: [String] = []) async throws -> ServerUnderTest {
+    static func start(dataDirectory: TemporaryDirectory, arguments: [String] = [], command: String = "serve",
+                      environment: [String: String] = [:]) async throws -> ServerUnderTest {
         let process = try ChildProcess(
-            ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory.path, "--log-level", "warning"] + arguments
+            [command, "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory.path, "--log-level", "warning"] + arguments,
+            environment: environment
         )
         do {
             // "OrderFlow 0.1.0 listening on http://127.0.0.1:PORT (data: DIR)"

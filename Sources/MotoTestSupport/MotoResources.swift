@@ -1,11 +1,14 @@
 import AWSKit
 import Foundation
-import MotoTestSupport
 
 /// Creates the messaging resources the adapter tests need in moto, with unique names, the way the data stack in
 /// deploy/cloudformation defines them (queue + DLQ with a redrive policy, topic → queue with raw delivery, stream).
-struct MotoResources {
-    let client: AWSClient
+public struct MotoResources: Sendable {
+    public let client: AWSClient
+
+    public init(client: AWSClient) {
+        self.client = client
+    }
 
     private struct CreateQueueInput: Encodable {
         let QueueName: String
@@ -33,7 +36,7 @@ struct MotoResources {
     private struct Nothing: Decodable {}
 
     /// A queue (and its DLQ when `maxReceiveCount` is given); URLs moved onto moto's endpoint.
-    func queue(_ name: String, maxReceiveCount: Int? = nil) async throws -> (url: String, arn: String, deadLetterURL: String?) {
+    public func queue(_ name: String, maxReceiveCount: Int? = nil) async throws -> (url: String, arn: String, deadLetterURL: String?) {
         var deadLetterURL: String? = nil
         var attributes: [String: String]? = nil
         if let maxReceiveCount {
@@ -55,7 +58,7 @@ struct MotoResources {
     }
 
     /// A topic delivering raw messages (body and attributes as published) to the queue `queueARN`.
-    func topic(_ name: String, deliveringTo queueARN: String) async throws -> String {
+    public func topic(_ name: String, deliveringTo queueARN: String) async throws -> String {
         let created = try await client.query(.sns, action: "CreateTopic", parameters: ["Name": name])
         guard let topicARN = created.value(at: "CreateTopicResult", "TopicArn") else { throw Missing(what: "TopicArn") }
         _ = try await client.query(.sns, action: "Subscribe", parameters: [
@@ -65,11 +68,40 @@ struct MotoResources {
         return topicARN
     }
 
-    func stream(_ name: String, shards: Int) async throws {
+    public func stream(_ name: String, shards: Int) async throws {
         _ = try await client.json(.kinesis, operation: "CreateStream", input: CreateStreamInput(StreamName: name, ShardCount: shards), as: Nothing.self)
     }
 
-    struct Missing: Error {
+    public struct Missing: Error {
         let what: String
+    }
+
+    private struct AttributeDefinition: Encodable {
+        let AttributeName: String
+        let AttributeType: String
+    }
+
+    private struct KeySchemaElement: Encodable {
+        let AttributeName: String
+        let KeyType: String
+    }
+
+    private struct CreateTableInput: Encodable {
+        let TableName: String
+        let AttributeDefinitions: [AttributeDefinition]
+        let KeySchema: [KeySchemaElement]
+        let BillingMode: String
+    }
+
+    /// An on-demand table keyed by the string attribute `hashKey`.
+    public func table(_ name: String, hashKey: String) async throws {
+        _ = try await client.json(.dynamoDB, operation: "CreateTable", input: CreateTableInput(
+            TableName: name, AttributeDefinitions: [AttributeDefinition(AttributeName: hashKey, AttributeType: "S")],
+            KeySchema: [KeySchemaElement(AttributeName: hashKey, KeyType: "HASH")], BillingMode: "PAY_PER_REQUEST"
+        ), as: Nothing.self)
+    }
+
+    public func bucket(_ name: String) async throws {
+        _ = try await client.s3("PUT", operation: "CreateBucket", bucket: name)
     }
 }

@@ -1,0 +1,114 @@
+import AWSKit
+import Foundation
+import Hummingbird
+import Logging
+import OrderFlowApp
+import OrderFlowAWS
+import OrderFlowCore
+import OrderFlowHTTP
+import ServiceLifecycle
+
+/// Names of the AWS resources (deploy/cloudformation creates them; the seeds' names are the defaults).
+public struct AWSResourceSettings: Sendable, Hashable {
+    public var ordersTable = "Orders"
+    public var outboxTable = "OrdersOutbox"
+    public var analyticsTable = "OrdersAnalytics"
+    public var uploadsBucket = "myapp-uploads"
+    public var uploadsPrefix = "orders/"
+    public var highValueTopicARN: String
+    public var highValueQueueURL: String
+    /// Default: the queue URL + `-dlq`, the data stack's naming.
+    public var highValueDeadLetterQueueURL: String?
+    public var uploadsQueueURL: String
+    public var uploadsDeadLetterQueueURL: String?
+    public var streamName = "OrdersStream"
+
+    public init(highValueTopicARN: String, highValueQueueURL: String, uploadsQueueURL: String) {
+        self.highValueTopicARN = highValueTopicARN
+        self.highValueQueueURL = highValueQueueURL
+        self.uploadsQueueURL = uploadsQueueURL
+    }
+}
+
+/// What one process runs on AWS. API instances relay their own orders' events at once; workers relay whatever is
+/// left (from API instances that died after committing) and run the queue and stream consumers.
+public enum AWSRole: String, Sendable, CaseIterable {
+    /// HTTP API + outbox relay (`orderflow serve --backend aws`).
+    case api
+    /// Outbox relay, review worker, upload ingestion, analytics consumer (`orderflow worker --backend aws`).
+    case worker
+    /// Everything in one process, like the embedded mode (development against moto or one small instance).
+    case all
+}
+
+/// The composition root of the AWS backend: the AWSKit client, the adapters over DynamoDB, S3, SNS, SQS and Kinesis,
+/// the services over them, and the workers of a role.
+public struct AWSSystem: Sendable {
+    public let configuration: ServerConfiguration
+    public let client: AWSClient
+    public let orderStore: DynamoDBOrderStore
+    public let services: OrderFlowServices
+    public let relay: OutboxRelay
+    public let reviewWorker: ReviewWorker
+    public let analyticsConsumer: AnalyticsConsumer
+    public let uploadIngest: UploadIngestWorker
+    let logger: Logger
+
+    public static func open(_ configuration: ServerConfiguration, resources: AWSResourceSettings, client: AWSClient,
+                            clock: any WallClock = SystemClock(), logger: Logger,
+                            beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
+        let dynamoDB = DynamoDB(client: client)
+        let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
+        let highValueQueue = SQSQueue(client: client, queueURL: resources.highValueQueueURL,
+                                      deadLetterQueueURL: resources.highValueDeadLetterQueueURL ?? resources.highValueQueueURL + "-dlq")
+        let uploadsQueue = SQSQueue(client: client, queueURL: resources.uploadsQueueURL,
+                                    deadLetterQueueURL: resources.uploadsDeadLetterQueueURL ?? resources.uploadsQueueURL + "-dlq")
+        let topic = SNSTopic(client: client, topicARN: resources.highValueTopicARN)
+        let stream = KinesisStream(client: client, streamName: resources.streamName)
+        let objects = S3ObjectStore(client: client, bucket: resources.uploadsBucket)
+        let analyticsStore = DynamoDBAnalyticsStore(dynamoDB: dynamoDB, table: resources.analyticsTable)
+        let orderService = OrderService(store: store, policy: configuration.highValuePolicy, clock: clock)
+        let analyticsConsumer = AnalyticsConsumer(stream: stream, store: analyticsStore, logger: logger)
+        let queues = SQSQueueAdministration(client: client, queues: [highValueQueue, uploadsQueue])
+        let probeKey = OrderID("orderflow-health-probe")!
+        let status = SystemStatus(
+            version: EmbeddedSystem.version, backend: "aws", clock: clock,
+            databaseHealthy: { await Self.reachable(store, probeKey) },
+            outbox: store, queues: queues, analytics: analyticsConsumer
+        )
+        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status, clock: clock)
+        return AWSSystem(
+            configuration: configuration, client: client, orderStore: store, services: services,
+            relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,
+                               beforePublish: beforePublish),
+            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
+            analyticsConsumer: analyticsConsumer,
+            uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
+            logger: logger
+        )
+    }
+
+    /// Whether the orders table answers a read (a missing item is an answer).
+    static func reachable(_ store: DynamoDBOrderStore, _ key: OrderID) async -> Bool {
+        do {
+            _ = try await store.order(key)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The background workers of `role`.
+    public func workers(for role: AWSRole) -> [any Service] {
+        switch role {
+        case .api: [relay]
+        case .worker: [relay, reviewWorker, analyticsConsumer, uploadIngest]
+        case .all: [relay, reviewWorker, analyticsConsumer, uploadIngest]
+        }
+    }
+
+    /// The HTTP application with the workers of `role` attached.
+    public func application(role: AWSRole, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        buildApplication(services, configuration: configuration.http, workers: workers(for: role), logger: logger, onServerRunning: onServerRunning)
+    }
+}

@@ -1,0 +1,109 @@
+import AWSKit
+import Foundation
+import MotoTestSupport
+import OrderFlowAWS
+import OrderFlowCore
+import Testing
+
+extension SystemTests {
+    /// The AWS backend as deployed: `orderflow serve --backend aws` and `orderflow worker --backend aws` as child
+    /// processes against moto (authentication on), over resources named like the data stack's.
+    @Suite("AWS backend against moto")
+    struct AWSBackendTests {
+        /// The resources of one test run and the environment that points the binary at them.
+        struct Deployment {
+            let ordersTable = uniqueName("Orders")
+            let outboxTable = uniqueName("OrdersOutbox")
+            let analyticsTable = uniqueName("OrdersAnalytics")
+            let streamName = uniqueName("OrdersStream")
+            let bucket = uniqueName("myapp-uploads")
+            var highValueQueue: (url: String, arn: String, deadLetterURL: String?) = ("", "", nil)
+            var uploadsQueue: (url: String, arn: String, deadLetterURL: String?) = ("", "", nil)
+            var topicARN = ""
+
+            static func create(_ client: AWSClient) async throws -> Deployment {
+                var deployment = Deployment()
+                let resources = MotoResources(client: client)
+                try await resources.table(deployment.ordersTable, hashKey: "OrderID")
+                try await resources.table(deployment.outboxTable, hashKey: "EventId")
+                try await resources.table(deployment.analyticsTable, hashKey: "Key")
+                deployment.highValueQueue = try await resources.queue(uniqueName("HighValueQueue"), maxReceiveCount: 5)
+                deployment.uploadsQueue = try await resources.queue(uniqueName("order-uploads"), maxReceiveCount: 5)
+                deployment.topicARN = try await resources.topic(uniqueName("HighValueOrderTopic"), deliveringTo: deployment.highValueQueue.arn)
+                try await resources.stream(deployment.streamName, shards: 1)
+                try await resources.bucket(deployment.bucket)
+                return deployment
+            }
+
+            func environment(_ moto: MotoEnvironment) -> [String: String] {
+                [
+                    "AWS_ENDPOINT_URL": moto.endpoint.absoluteString, "AWS_REGION": moto.region,
+                    "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey,
+                    "AWS_EC2_METADATA_DISABLED": "true",
+                    "ORDERFLOW_AWS_ORDERS_TABLE": ordersTable, "ORDERFLOW_AWS_OUTBOX_TABLE": outboxTable,
+                    "ORDERFLOW_AWS_ANALYTICS_TABLE": analyticsTable, "ORDERFLOW_AWS_UPLOADS_BUCKET": bucket,
+                    "ORDERFLOW_AWS_HIGH_VALUE_TOPIC_ARN": topicARN, "ORDERFLOW_AWS_HIGH_VALUE_QUEUE_URL": highValueQueue.url,
+                    "ORDERFLOW_AWS_UPLOADS_QUEUE_URL": uploadsQueue.url, "ORDERFLOW_AWS_STREAM": streamName,
+                ]
+            }
+        }
+
+        @Test("an order's events survive a SIGKILL between the DynamoDB write and the publish; a worker delivers them once",
+              .timeLimit(.minutes(3)))
+        func eventsSurviveAKillBetweenWriteAndPublish() async throws {
+            let moto = try MotoEnvironment.require()
+            try await withClient(try moto.client()) { client in
+                let deployment = try await Deployment.create(client)
+                let environment = deployment.environment(moto)
+                let data = try TemporaryDirectory("aws-crash")
+                defer { data.remove() }
+                let store = DynamoDBOrderStore(dynamoDB: DynamoDB(client: client),
+                                               tables: .init(orders: deployment.ordersTable, outbox: deployment.outboxTable))
+                let highValueQueue = SQSQueue(client: client, queueURL: deployment.highValueQueue.url)
+                let order = Array(#"{"orderId":"aws-crash-1","customerId":"c-1","currency":"USD","items":[{"sku":"TV","quantity":1,"unitPrice":"450.00"}]}"#.utf8)
+                let id = try #require(OrderID("aws-crash-1"))
+
+                // An API instance that dies once its relay has read the events and before it publishes them.
+                let api = try await ServerUnderTest.start(
+                    dataDirectory: data, arguments: ["--backend", "aws"],
+                    environment: environment.merging(["ORDERFLOW_FAULT_INJECTION": "kill-before-publish"]) { $1 }
+                )
+                defer { api.stop() }
+                let firstReply = try? await api.api.send(.POST, "/orders", json: order)
+                #expect(try await api.process.waitForExit(timeout: .seconds(30)) == .signalled(SIGKILL))
+                if let firstReply { #expect(firstReply.status == 201) }
+
+                // Written, not published: the order and both its events are in DynamoDB, the queue is empty.
+                #expect(try await store.order(id)?.highValue == true)
+                #expect(try await store.backlog() == 2)
+                let depth = try await highValueQueue.depth()
+                #expect(depth.visible + depth.inFlight == 0)
+
+                // A worker (no fault) takes over; the client retries its request there and gets the stored order.
+                let worker = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws"], command: "worker",
+                                                             environment: environment)
+                defer { worker.stop() }
+                let retry = try await worker.api.send(.POST, "/orders", json: order)
+                #expect(retry.status == 200, "the retried order should be a replay: \(retry.text)")
+
+                // The review worker opened the review from the queue message; the analytics consumer counted the order.
+                let reviewed = try await eventually("the review of aws-crash-1 opens", timeout: .seconds(60)) {
+                    let json = try await worker.api.json("/orders/aws-crash-1")
+                    return json["review"]?.stringValue == "open" ? json : nil
+                }
+                #expect(reviewed["status"]?.stringValue == "accepted")
+                let stats = try await eventually("/stats counts aws-crash-1", timeout: .seconds(60)) {
+                    let json = try await worker.api.json("/stats")
+                    return json["orders"]?.int64Value == 1 ? json : nil
+                }
+                #expect(stats["highValueOrders"]?.int64Value == 1)
+                #expect(stats["revenue"]?["USD"]?.stringValue == "450.00")
+                #expect(try await store.backlog() == 0)
+                // Delivered once: the queue message was consumed and deleted, nothing went to the DLQ.
+                let after = try await SQSQueue(client: client, queueURL: deployment.highValueQueue.url,
+                                               deadLetterQueueURL: deployment.highValueQueue.deadLetterURL).depth()
+                #expect(after.visible == 0 && after.inFlight == 0 && after.deadLetters == 0)
+            }
+        }
+    }
+}
