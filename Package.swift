@@ -82,6 +82,7 @@ let package = Package(
                 "OrderFlowCore",
                 "OrderFlowEmbedded",
                 "OrderFlowAWS",
+                "OrderFlowLambda",
                 "AWSKit",
                 "OrderFlowApp",
                 "OrderFlowHTTP",
@@ -123,6 +124,7 @@ let package = Package(
             name: "orderflow",
             dependencies: [
                 "AWSKit",
+                "OrderFlowLambda",
                 "OrderFlowCore",
                 "OrderFlowEmbedded",
                 "OrderFlowApp",
@@ -189,7 +191,8 @@ let package = Package(
         .testTarget(
             name: "OrderFlowLambdaTests",
             dependencies: [
-                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowLambda",
+                "OrderFlowCore", "OrderFlowEmbedded", "OrderFlowApp", "OrderFlowLambda", "OrderFlowServer", "OrderFlowAWS", "AWSKit",
+                "MotoTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

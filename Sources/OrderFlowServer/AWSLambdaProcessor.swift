@@ -1,0 +1,58 @@
+import AWSKit
+import Logging
+import OrderFlowApp
+import OrderFlowAWS
+import OrderFlowCore
+import OrderFlowLambda
+
+/// The Lambda processor on AWS: the event handler over DynamoDB and S3, and after each invocation a bounded relay of
+/// the outbox to SNS and Kinesis, so the events of what it just stored go out at once. A relay failure does not fail the
+/// invocation: the orders and their events are committed, and the workers' relay delivers them later.
+public struct AWSLambdaProcessor: Sendable {
+    /// The resources the processor touches (its role may touch nothing else).
+    public struct Resources: Sendable, Hashable {
+        public var ordersTable = "Orders"
+        public var outboxTable = "OrdersOutbox"
+        public var uploadsBucket = "myapp-uploads"
+        public var highValueTopicARN: String
+        public var streamName = "OrdersStream"
+
+        public init(highValueTopicARN: String) {
+            self.highValueTopicARN = highValueTopicARN
+        }
+    }
+
+    public let handler: OrderEventHandler
+    public let relay: OutboxRelay
+    let logger: Logger
+    /// Relay rounds after an invocation (100 events each).
+    let relayRounds: Int
+
+    public init(policy: HighValuePolicy, resources: Resources, client: AWSClient, clock: any WallClock = SystemClock(), logger: Logger,
+                relayRounds: Int = 5) {
+        let store = DynamoDBOrderStore(dynamoDB: DynamoDB(client: client), tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
+        let orders = OrderService(store: store, policy: policy, clock: clock)
+        let objects = S3ObjectStore(client: client, bucket: resources.uploadsBucket)
+        handler = OrderEventHandler(orders: orders, uploads: UploadIngest(objects: objects, orders: orders), logger: logger)
+        relay = OutboxRelay(
+            outbox: store, highValueTopic: SNSTopic(client: client, topicARN: resources.highValueTopicARN),
+            ordersStream: KinesisStream(client: client, streamName: resources.streamName), logger: logger, batchSize: 100
+        )
+        self.logger = logger
+        self.relayRounds = relayRounds
+    }
+
+    /// Handles one invocation, then relays.
+    public func handle(_ invocation: LambdaInvocation) async throws -> [UInt8] {
+        let response = try await handler.handle(invocation.body)
+        do {
+            for _ in 0..<relayRounds {
+                if try await relay.relayOnce() == 0 { break }
+            }
+        } catch {
+            logger.warning("relay after the invocation failed; the workers' relay will deliver the events",
+                           metadata: ["requestId": "\(invocation.requestId)", "error": "\(error)"])
+        }
+        return response
+    }
+}
