@@ -117,7 +117,7 @@ let package = Package(
         // Test support only: reads the moto server scripts/test starts. No product links it.
         .target(
             name: "MotoTestSupport",
-            dependencies: ["AWSKit"],
+            dependencies: ["AWSKit", "OrderFlowAWS"],
             swiftSettings: settings
         ),
         .executableTarget(

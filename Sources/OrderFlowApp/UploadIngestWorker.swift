@@ -42,6 +42,10 @@ public struct UploadIngestWorker: Service {
     }
 
     func handle(_ message: QueueMessage) async throws -> Bool {
+        if ObjectCreatedNotification.isTestEvent(message.body) {
+            logger.info("ignored the s3:TestEvent of a new bucket notification", metadata: ["messageId": "\(message.messageId)"])
+            return true
+        }
         let notifications: [ObjectCreatedNotification]
         do {
             notifications = try ObjectCreatedNotification.decode(message.body)

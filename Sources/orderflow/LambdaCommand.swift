@@ -61,18 +61,12 @@ struct LambdaCommand: AsyncParsableCommand {
         if let table = value("ORDERFLOW_AWS_OUTBOX_TABLE") { resources.outboxTable = table }
         if let bucket = value("ORDERFLOW_AWS_UPLOADS_BUCKET") { resources.uploadsBucket = bucket }
         if let stream = value("ORDERFLOW_AWS_STREAM") { resources.streamName = stream }
-        let files: AWSSharedFiles
-        let configuration: AWSConfiguration
+        let client: AWSClient
         do {
-            files = try AWSSharedFiles.load(environment: environment)
-            configuration = try AWSConfiguration.resolve(environment: environment, files: files)
+            (client, _) = try AWSSettings.client(environment: environment, logger: logger, timeout: .seconds(10))
         } catch {
             throw configurationError("\(error)")
         }
-        let client = AWSClient(
-            configuration: configuration, credentialProvider: AWSCredentialChain.standard(environment: environment, files: files),
-            requestTimeout: .seconds(10), logger: logger
-        )
         return (AWSLambdaProcessor(policy: policy, resources: resources, client: client, logger: logger), client)
     }
 }

@@ -7,7 +7,7 @@ struct OrderFlowCommand: AsyncParsableCommand {
         commandName: "orderflow",
         abstract: "E-commerce order processing: API, durable events, review queue, analytics stream and upload ingestion.",
         subcommands: [
-            ServeCommand.self, WorkerCommand.self, LambdaCommand.self, StatusCommand.self, OrdersCommand.self, DLQCommand.self, SubmitCommand.self,
+            ServeCommand.self, WorkerCommand.self, LambdaCommand.self, AWSCommand.self, StatusCommand.self, OrdersCommand.self, DLQCommand.self, SubmitCommand.self,
             UploadCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: nil

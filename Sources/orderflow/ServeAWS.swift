@@ -13,20 +13,7 @@ extension ServeOptions {
         let logger = try makeLogger()
         let environment = ProcessInfo.processInfo.environment
         let resources = try Self.awsResources(environment)
-        let awsConfiguration: AWSConfiguration
-        let files: AWSSharedFiles
-        do {
-            files = try AWSSharedFiles.load(environment: environment)
-            awsConfiguration = try AWSConfiguration.resolve(environment: environment, files: files)
-        } catch {
-            throw UsageFailure("\(error)")
-        }
-        let client = AWSClient(
-            configuration: awsConfiguration,
-            credentialProvider: AWSCredentialChain.standard(environment: environment, files: files),
-            requestTimeout: .seconds(25),
-            logger: logger
-        )
+        let (client, awsConfiguration) = try AWSSettings.client(environment: environment, logger: logger)
         do {
             try await run(role: role, configuration: configuration, resources: resources, awsConfiguration: awsConfiguration,
                           client: client, environment: environment, logger: logger)
@@ -87,5 +74,27 @@ extension ServeOptions {
         resources.highValueDeadLetterQueueURL = value("ORDERFLOW_AWS_HIGH_VALUE_DLQ_URL")
         resources.uploadsDeadLetterQueueURL = value("ORDERFLOW_AWS_UPLOADS_DLQ_URL")
         return resources
+    }
+}
+
+/// The AWS client every AWS command builds from the standard variables (region, profile, endpoints, credentials).
+enum AWSSettings {
+    /// A client, or a one-line `UsageFailure` for a missing region, a bad endpoint or an unreadable profile file.
+    static func client(environment: [String: String], logger: Logger, timeout: Duration = .seconds(25)) throws -> (AWSClient, AWSConfiguration) {
+        let configuration: AWSConfiguration
+        let files: AWSSharedFiles
+        do {
+            files = try AWSSharedFiles.load(environment: environment)
+            configuration = try AWSConfiguration.resolve(environment: environment, files: files)
+        } catch {
+            throw UsageFailure("\(error)")
+        }
+        let client = AWSClient(
+            configuration: configuration,
+            credentialProvider: AWSCredentialChain.standard(environment: environment, files: files),
+            requestTimeout: timeout,
+            logger: logger
+        )
+        return (client, configuration)
     }
 }

@@ -73,6 +73,9 @@ struct PipelineAPITests {
                 #expect(response.status == .badRequest)
                 #expect(response.json?["type"] == .string("urn:orderflow:problem:invalid-object-key"))
             }
+            // The message S3 sends when a bucket notification is configured is ignored, not dead-lettered.
+            let testEvent = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T07:00:00.000Z","Bucket":"myapp-uploads","RequestId":"R","HostId":"H"}"#
+            try await t.system.uploadsQueue.send([OutgoingMessage(body: Array(testEvent.utf8))])
             try await t.drain()
             let seed = try await client.execute(uri: "/orders/1001", method: .get) { $0.json }
             #expect(seed?["source"] == .string("upload:orders/1001.json"))

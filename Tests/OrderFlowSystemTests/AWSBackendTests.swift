@@ -105,5 +105,91 @@ extension SystemTests {
                 #expect(after.visible == 0 && after.inFlight == 0 && after.deadLetters == 0)
             }
         }
+    
+        /// moto's endpoint and the test principal's keys, as the standard AWS variables.
+        static func awsEnvironment(_ moto: MotoEnvironment) -> [String: String] {
+            [
+                "AWS_ENDPOINT_URL": moto.endpoint.absoluteString, "AWS_REGION": moto.region,
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            ]
+        }
+
+        @Test("the seed-001 test plan on AWS: two stateless API instances, a worker, an upload through S3, resources from `orderflow aws setup`",
+              .timeLimit(.minutes(3)))
+        func seedTestPlanWithTwoAPIInstances() async throws {
+            let moto = try MotoEnvironment.require()
+            let aws = Self.awsEnvironment(moto)
+            let suffix = "-" + String(uniqueName("e").suffix(8))
+            // Twice: the second run finds everything in place and changes nothing.
+            var settings: [String: String] = [:]
+            for _ in 0..<2 {
+                let setup = try await CommandRun.run(["aws", "setup", "--suffix=\(suffix)"], environment: aws)
+                try #require(setup.termination == .exited(0), "\(setup.transcript)")
+                var lines: [String: String] = [:]
+                for line in setup.stdout.text.split(separator: "\n") {
+                    let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                    if parts.count == 2 { lines[parts[0]] = parts[1] }
+                }
+                if !settings.isEmpty { #expect(lines == settings) }
+                settings = lines
+            }
+            #expect(settings["ORDERFLOW_AWS_ORDERS_TABLE"] == "Orders\(suffix)")
+            let environment = aws.merging(settings) { $1 }
+            let data = try TemporaryDirectory("aws-seed")
+            defer { data.remove() }
+
+            let first = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws"], environment: environment)
+            defer { first.stop() }
+            let second = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws"], environment: environment)
+            defer { second.stop() }
+            let worker = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws"], command: "worker",
+                                                         environment: environment)
+            defer { worker.stop() }
+
+            // Seed 001's table: a high-value order, one of exactly 300 (not high-value), each through another instance.
+            #expect(try await first.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1001","Amount":450}"#.utf8)).status == 201)
+            #expect(try await second.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1002","Amount":300}"#.utf8)).status == 201)
+            // Stateless: each instance serves the other's orders and keeps the idempotency rules.
+            #expect(try await second.api.json("/orders/1001")["amount"]?.stringValue == "450.00")
+            #expect(try await first.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1002","Amount":"300.00"}"#.utf8)).status == 200)
+            #expect(try await second.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1001","Amount":451}"#.utf8)).status == 409)
+
+            // Seed 000's upload: orders/1003.json into the bucket; S3 notifies order-uploads, the worker ingests it.
+            try await withClient(try moto.client()) { client in
+                let bucket = try #require(settings["ORDERFLOW_AWS_UPLOADS_BUCKET"])
+                _ = try await S3ObjectStore(client: client, bucket: bucket)
+                    .put(key: "orders/1003.json", bytes: Array(#"{"OrderId":"1003","Amount":120}"#.utf8), contentType: "application/json")
+            }
+            let uploaded = try await eventually("the worker ingests orders/1003.json", timeout: .seconds(60)) {
+                let reply = try await first.api.send(.GET, "/orders/1003")
+                return reply.status == 200 ? reply.json : nil
+            }
+            #expect(uploaded["source"]?.stringValue == "upload:orders/1003.json")
+
+            // SNS -> HighValueQueue -> review case for 1001 only; OrdersStream -> /stats counts all three once.
+            _ = try await eventually("the review of 1001 opens", timeout: .seconds(60)) {
+                try await second.api.json("/orders/1001")["review"]?.stringValue == "open" ? true : nil
+            }
+            #expect(try await first.api.json("/orders/1002")["review"] == .null)
+            #expect(try await first.api.json("/orders/1002")["highValue"] == .bool(false))
+            let stats = try await eventually("/stats counts three orders", timeout: .seconds(60)) {
+                let json = try await worker.api.json("/stats")
+                return json["orders"]?.int64Value == 3 ? json : nil
+            }
+            #expect(stats["highValueOrders"]?.int64Value == 1)
+            #expect(stats["revenue"]?["USD"]?.stringValue == "870.00")
+            let listed = try await first.api.all("/orders", key: "orders")
+            #expect(Set(listed.compactMap { $0["orderId"]?.stringValue }) == ["1001", "1002", "1003"])
+            let reviews = try await second.api.all("/reviews?status=open", key: "reviews")
+            #expect(reviews.compactMap { $0["orderId"]?.stringValue } == ["1001"])
+            // The review decision goes through an instance too: approve, then fulfil.
+            #expect(try await first.api.send(.POST, "/reviews/1001/approve").status == 200)
+            #expect(try await second.api.send(.POST, "/orders/1001/fulfil").json?["status"]?.stringValue == "fulfilled")
+            let queues = try await worker.api.json("/queues")
+            for queue in queues["queues"]?.arrayValue ?? [] {
+                #expect(queue["deadLetters"]?.int64Value == 0, "\(queue.serialized())")
+            }
+        }
     }
 }

@@ -35,6 +35,11 @@ public struct ObjectCreatedNotification: Sendable, Hashable {
     }
 
     /// Every object-created record in an S3 event document; throws a readable reason when it is not one.
+    /// Whether `bytes` is the `s3:TestEvent` S3 sends once when a notification is configured (nothing to ingest).
+    public static func isTestEvent<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        (try? JSONParser.parse(bytes))?["Event"]?.stringValue == "s3:TestEvent"
+    }
+
     public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(OrderValidationError) -> [ObjectCreatedNotification] {
         let json: JSONValue
         do { json = try JSONParser.parse(bytes) } catch { throw .malformed("notification is not JSON: \(error)") }

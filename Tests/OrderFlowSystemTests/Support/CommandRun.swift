@@ -10,9 +10,9 @@ struct CommandRun: Sendable {
     let duration: Duration
 
     /// Runs `orderflow <arguments>` and waits (at most `timeout`) for it to exit and close its pipes.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> CommandRun {
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> CommandRun {
         let started = ContinuousClock.now
-        let process = try ChildProcess(arguments)
+        let process = try ChildProcess(arguments, environment: environment)
         defer { process.stop(grace: .zero) }
         let termination: Termination
         do {
