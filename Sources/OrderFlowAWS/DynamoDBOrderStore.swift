@@ -22,6 +22,9 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
     private let tables: Tables
     private let maximumConcurrency: Int
     private let localCommits = ChangeSignal()
+    /// Concurrent callers (API requests) share transactions: while one flush is in flight, the next one collects.
+    private let groupCommit: GroupCommit<[OrderSubmission], [AcceptOutcome]>
+    private let writer: DynamoDBOrderWriter
     /// How often `waitForEntries` looks again for events written by other processes.
     private let pollInterval: Duration
 
@@ -30,61 +33,30 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         self.tables = tables
         self.maximumConcurrency = maximumConcurrency
         self.pollInterval = pollInterval
+        let writer = DynamoDBOrderWriter(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: maximumConcurrency)
+        self.writer = writer
+        groupCommit = GroupCommit(maximumBatch: 500) { calls in
+            let outcomes = try await writer.write(calls.flatMap { $0 })
+            var split: [[AcceptOutcome]] = []
+            split.reserveCapacity(calls.count)
+            var start = 0
+            for call in calls {
+                split.append(Array(outcomes[start..<(start + call.count)]))
+                start += call.count
+            }
+            return split
+        }
     }
 
     // MARK: Accepting orders
 
     public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
         guard !submissions.isEmpty else { return [] }
-        let outcomes = try await concurrentMap(submissions, limit: maximumConcurrency) { submission in
-            try await self.accept(submission)
-        }
+        let outcomes = try await groupCommit.submit(submissions)
         if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
             localCommits.notify()
         }
         return outcomes
-    }
-
-    /// How many times a transaction cancelled for a reason other than an existing order (a concurrent transaction on
-    /// the same item) is tried again.
-    static let transactionAttempts = 5
-
-    private func accept(_ submission: OrderSubmission) async throws -> AcceptOutcome {
-        let order = submission.order
-        let writes = transactionWrites(for: submission)
-        // One token for this call: the client's own retries of a lost response are then idempotent on DynamoDB's side.
-        let token = UUID().uuidString
-        for attempt in 1...Self.transactionAttempts {
-            do {
-                try await dynamoDB.transactWriteItems(writes, clientRequestToken: token)
-                return .created(order)
-            } catch {
-                guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
-            }
-            // Cancelled: either the id exists (replay or conflict) or another transaction touched the same item.
-            if let existing = try await self.order(order.id) {
-                return existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing)
-            }
-            if attempt < Self.transactionAttempts {
-                try await Task.sleep(for: .milliseconds(20 * attempt))
-            }
-        }
-        throw DynamoDBStoreError.transactionKeptCancelling(order.id)
-    }
-
-    private func transactionWrites(for submission: OrderSubmission) -> [DynamoDB.TransactWrite] {
-        let order = submission.order
-        let isNew = DynamoDB.Expression("attribute_not_exists(#id)", names: ["#id": OrderItemMapping.Attribute.orderID])
-        var writes: [DynamoDB.TransactWrite] = [.put(table: tables.orders, item: OrderItemMapping.item(for: order), condition: isNew)]
-        let orderJSON = order.encodedJSON()
-        for event in submission.events {
-            let item = OutboxItemMapping.item(
-                eventID: event.eventId, type: event.type, partitionKey: event.orderId.rawValue,
-                payload: event.encoded(orderJSON: orderJSON), createdAt: order.createdAt
-            )
-            writes.append(.put(table: tables.outbox, item: item, condition: nil))
-        }
-        return writes
     }
 
     // MARK: Reading orders
@@ -224,27 +196,39 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
 
     // MARK: Outbox
 
-    /// Up to `limit` waiting events, oldest first by creation time (a strongly consistent scan of the outbox table).
+    /// Waiting events in whole outbox items, oldest item first, at most `limit` unless a single item holds more (a
+    /// strongly consistent scan of the outbox table).
     public func pending(limit: Int) async throws -> [OutboxEntry] {
-        var entries: [OutboxEntry] = []
+        var items: [(createdAt: Int64, key: String, entries: [OutboxEntry])] = []
+        var count = 0
         var startKey: DynamoDBItem? = nil
         repeat {
-            let page = try await dynamoDB.scan(table: tables.outbox, limit: max(limit - entries.count, 1), startKey: startKey)
+            let page = try await dynamoDB.scan(table: tables.outbox, limit: 100, startKey: startKey)
             for item in page.items {
-                guard let entry = OutboxItemMapping.entry(from: item) else {
+                guard let read = OutboxItemMapping.entries(from: item) else {
                     throw DynamoDBStoreError.unreadableOutboxItem(item[OutboxItemMapping.Attribute.eventID]?.stringValue ?? "?")
                 }
-                entries.append(entry)
+                items.append(read)
+                count += read.entries.count
             }
             startKey = page.lastEvaluatedKey
-        } while startKey != nil && entries.count < limit
-        entries.sort { ($0.id, $0.eventId) < ($1.id, $1.eventId) }
-        return Array(entries.prefix(limit))
+        } while startKey != nil && count < limit
+        items.sort { ($0.createdAt, $0.key) < ($1.createdAt, $1.key) }
+        // Whole items up to the limit (at least one); the others stay for the next round.
+        var entries: [OutboxEntry] = []
+        for item in items {
+            if !entries.isEmpty && entries.count + item.entries.count > limit { break }
+            entries += item.entries
+        }
+        return entries
     }
 
-    /// Deletes delivered events, 25 per call; keys DynamoDB leaves unprocessed are sent again after a short pause.
+    /// Deletes the outbox items the entries came from (25 per call); keys DynamoDB leaves unprocessed are sent again.
+    /// The relay marks whole items, as `pending` handed them out.
     public func markDelivered(_ entries: [OutboxEntry]) async throws {
-        for chunk in entries.map({ OutboxItemMapping.key(eventID: $0.eventId) }).chunks(of: DynamoDB.batchWriteLimit) {
+        var seen: Set<String> = []
+        let keys = entries.map(\.receipt).filter { seen.insert($0).inserted }.map(OutboxItemMapping.key(eventID:))
+        for chunk in keys.chunks(of: DynamoDB.batchWriteLimit) {
             var keys = chunk
             var attempt = 0
             while !keys.isEmpty {
@@ -258,12 +242,13 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         }
     }
 
+    /// Events waiting (it reads every outbox item: a monitoring call, not a hot path).
     public func backlog() async throws -> Int {
         var total = 0
         var startKey: DynamoDBItem? = nil
         repeat {
-            let page = try await dynamoDB.scan(table: tables.outbox, startKey: startKey, countOnly: true)
-            total += page.count
+            let page = try await dynamoDB.scan(table: tables.outbox, startKey: startKey)
+            for item in page.items { total += OutboxItemMapping.entries(from: item)?.entries.count ?? 0 }
             startKey = page.lastEvaluatedKey
         } while startKey != nil
         return total
@@ -282,6 +267,7 @@ public enum DynamoDBStoreError: Error, Sendable, Equatable, CustomStringConverti
     case updateKeptConflicting(OrderID)
     case unreadableOutboxItem(String)
     case deletesKeptUnprocessed(count: Int)
+    case readsKeptUnprocessed(count: Int)
 
     public var description: String {
         switch self {
@@ -293,6 +279,8 @@ public enum DynamoDBStoreError: Error, Sendable, Equatable, CustomStringConverti
             "outbox item \(id) is missing attributes"
         case .deletesKeptUnprocessed(let count):
             "DynamoDB left \(count) outbox deletes unprocessed after repeated attempts"
+        case .readsKeptUnprocessed(let count):
+            "DynamoDB left \(count) order reads unprocessed after repeated attempts"
         }
     }
 }

@@ -98,23 +98,35 @@ enum OrderItemMapping {
     }
 }
 
-/// How an outbox event is laid out in the `OrdersOutbox` table (key `EventId`).
+/// How outbox events are laid out in the `OrdersOutbox` table (key `EventId`): one item per order transaction, holding
+/// the events of all its orders (`Events`, a list of maps), so a transaction of 25 orders writes one outbox item and the
+/// relay deletes one.
 enum OutboxItemMapping {
     enum Attribute {
         static let eventID = "EventId"
-        static let type = "Type"
-        static let partitionKey = "PartitionKey"
-        static let payload = "Payload"
+        static let events = "Events"
         static let createdAt = "CreatedAt"
     }
 
-    static func item(eventID: String, type: OrderEventType, partitionKey: String, payload: [UInt8], createdAt: Timestamp) -> DynamoDBItem {
+    struct Event {
+        let eventID: String
+        let type: OrderEventType
+        let partitionKey: String
+        let payload: [UInt8]
+    }
+
+    static func item(batchID: String, events: [Event], createdAt: Timestamp) -> DynamoDBItem {
         var item: DynamoDBItem = [:]
-        item[Attribute.eventID] = .string(eventID)
-        item[Attribute.type] = .string(type.rawValue)
-        item[Attribute.partitionKey] = .string(partitionKey)
-        item[Attribute.payload] = .string(String(decoding: payload, as: UTF8.self))
+        item[Attribute.eventID] = .string(batchID)
         item[Attribute.createdAt] = .int(createdAt.millisecondsSinceEpoch)
+        item[Attribute.events] = .list(events.map { event in
+            var map: [String: DynamoDBValue] = [:]
+            map["EventId"] = .string(event.eventID)
+            map["Type"] = .string(event.type.rawValue)
+            map["PartitionKey"] = .string(event.partitionKey)
+            map["Payload"] = .string(String(decoding: event.payload, as: UTF8.self))
+            return .map(map)
+        })
         return item
     }
 
@@ -122,13 +134,19 @@ enum OutboxItemMapping {
         [Attribute.eventID: .string(eventID)]
     }
 
-    /// The entry, with `id` set to its creation time in milliseconds (DynamoDB has no sequence; order is by time).
-    static func entry(from item: DynamoDBItem) -> OutboxEntry? {
-        guard let eventID = item[Attribute.eventID]?.stringValue,
-              let typeText = item[Attribute.type]?.stringValue, let type = OrderEventType(rawValue: typeText),
-              let partitionKey = item[Attribute.partitionKey]?.stringValue,
-              let payload = item[Attribute.payload]?.stringValue,
-              let created = item[Attribute.createdAt]?.int64Value else { return nil }
-        return OutboxEntry(id: created, eventId: eventID, type: type, partitionKey: partitionKey, payload: Array(payload.utf8))
+    /// The item's events as entries (`receipt` = the item's key, `id` = its creation time), or nil when it is unreadable.
+    static func entries(from item: DynamoDBItem) -> (createdAt: Int64, key: String, entries: [OutboxEntry])? {
+        guard let key = item[Attribute.eventID]?.stringValue, let created = item[Attribute.createdAt]?.int64Value,
+              let events = item[Attribute.events]?.listValue else { return nil }
+        var entries: [OutboxEntry] = []
+        entries.reserveCapacity(events.count)
+        for value in events {
+            guard let map = value.mapValue, let eventID = map["EventId"]?.stringValue,
+                  let typeText = map["Type"]?.stringValue, let type = OrderEventType(rawValue: typeText),
+                  let partitionKey = map["PartitionKey"]?.stringValue, let payload = map["Payload"]?.stringValue else { return nil }
+            entries.append(OutboxEntry(id: created, eventId: eventID, type: type, partitionKey: partitionKey,
+                                       payload: Array(payload.utf8), receipt: key))
+        }
+        return (created, key, entries)
     }
 }

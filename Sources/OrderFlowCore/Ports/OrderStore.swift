@@ -114,13 +114,17 @@ public struct OutboxEntry: Sendable, Hashable {
     public var type: OrderEventType
     public var partitionKey: String
     public var payload: [UInt8]
+    /// Where the store keeps the entry, for `markDelivered` (the DynamoDB outbox item holding it); empty when `id`
+    /// says it all (SQLite).
+    public var receipt: String
 
-    public init(id: Int64, eventId: String, type: OrderEventType, partitionKey: String, payload: [UInt8]) {
+    public init(id: Int64, eventId: String, type: OrderEventType, partitionKey: String, payload: [UInt8], receipt: String = "") {
         self.id = id
         self.eventId = eventId
         self.type = type
         self.partitionKey = partitionKey
         self.payload = payload
+        self.receipt = receipt
     }
 }
 

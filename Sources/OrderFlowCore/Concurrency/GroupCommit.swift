@@ -3,8 +3,8 @@ import Synchronization
 /// Turns many concurrent single requests into few transactions: while one batch commits, new requests queue up and
 /// go together in the next. With `synchronous=FULL` the disk flush per commit is the cost, so sharing it is the
 /// difference between hundreds and tens of thousands of durable writes per second.
-final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
-    typealias Waiter = (request: Request, continuation: CheckedContinuation<Response, any Error>)
+public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
+    public typealias Waiter = (request: Request, continuation: CheckedContinuation<Response, any Error>)
 
     private struct State {
         var pending: [Waiter] = []
@@ -16,13 +16,13 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
     private let commit: @Sendable ([Request]) async throws -> [Response]
 
     /// `commit` must return one response per request, in order.
-    init(maximumBatch: Int = 2000, commit: @escaping @Sendable ([Request]) async throws -> [Response]) {
+    public init(maximumBatch: Int = 2000, commit: @escaping @Sendable ([Request]) async throws -> [Response]) {
         self.maximumBatch = maximumBatch
         self.commit = commit
     }
 
     /// Queues `request` into the next batch and returns its response once that batch has committed.
-    func submit(_ request: Request) async throws -> Response {
+    public func submit(_ request: Request) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = state.withLock { state -> Bool in
                 state.pending.append((request, continuation))
