@@ -10,9 +10,10 @@ public struct DynamoDBAnalyticsStore: AnalyticsStore {
     private let dynamoDB: DynamoDB
     private let table: String
 
-    /// Orders per transaction: their markers, the totals and at most a few minute buckets stay far below DynamoDB's
-    /// 100 items per transaction.
-    static let factsPerTransaction = 25
+    /// Orders per transaction: their markers, the totals and the minute buckets must stay within DynamoDB's 100 items
+    /// per transaction; a chunk that would not (orders spread over many minutes) is split.
+    static let factsPerTransaction = 80
+    static let itemsPerTransaction = 100
     /// Markers outlive the stream's retention (Kinesis keeps 24 hours by default, 7 days at most), after which no
     /// duplicate can arrive; the table's TTL on `ExpiresAt` removes them.
     static let markerLifetimeSeconds: Int64 = 8 * 86_400
@@ -51,11 +52,28 @@ public struct DynamoDBAnalyticsStore: AnalyticsStore {
         // The same order twice in one batch would cancel its own transaction: count the first.
         var seen: Set<OrderID> = []
         let unique = facts.filter { seen.insert($0.orderId).inserted }
-        for chunk in unique.chunks(of: Self.factsPerTransaction) {
+        for chunk in Self.transactionChunks(unique) {
             try await count(chunk)
         }
         let update = DynamoDB.Expression("SET #shard = :sequence", names: ["#shard": "shard#\(shardId)"], values: [":sequence": .string(checkpoint)])
         _ = try await dynamoDB.updateItem(table: table, key: Self.key(Key.checkpoints(consumer)), update: update)
+    }
+
+    /// `facts` in chunks whose transaction (one marker per fact, the totals, one bucket per distinct minute) fits.
+    static func transactionChunks(_ facts: [OrderFact]) -> [[OrderFact]] {
+        var chunks: [[OrderFact]] = []
+        var pending = facts.chunks(of: factsPerTransaction)
+        while let chunk = pending.first {
+            pending.removeFirst()
+            let minutes = Set(chunk.map(\.time.epochMinute)).count
+            if chunk.count + 1 + minutes <= itemsPerTransaction || chunk.count == 1 {
+                chunks.append(chunk)
+            } else {
+                let half = chunk.count / 2
+                pending.insert(contentsOf: [Array(chunk[..<half]), Array(chunk[half...])], at: 0)
+            }
+        }
+        return chunks
     }
 
     /// Counts `facts` not counted before, in one transaction; a cancelled transaction (some were counted already, or a

@@ -12,9 +12,11 @@ struct DynamoDBOrderWriter: Sendable {
     let tables: DynamoDBOrderStore.Tables
     let maximumConcurrency: Int
 
-    /// 25 orders + 1 outbox item per transaction stays well below DynamoDB's 100 items and 4 MB (orders are at most
-    /// 1 MiB as JSON only in theory; 1000 items of short SKUs are a few tens of KB).
-    static let ordersPerTransaction = 25
+    /// 50 orders + 1 outbox item per transaction: within DynamoDB's 100 items per transaction, and the outbox item
+    /// (two events of about 1 KB per high-value order) stays far below the 400 KB item limit. An order with a very
+    /// large item list could still exceed 400 KB together with 49 others; DynamoDB then refuses the transaction as a
+    /// validation error, which is reported, not retried.
+    static let ordersPerTransaction = 50
     /// Attempts of a transaction cancelled by concurrent writers rather than by existing orders.
     static let transactionAttempts = 6
 
@@ -27,7 +29,7 @@ struct DynamoDBOrderWriter: Sendable {
             firstIndex[submission.order.id] = unique.count
             unique.append(submission)
         }
-        let chunks = unique.chunks(of: Self.ordersPerTransaction)
+        let chunks = Self.transactionChunks(unique)
         let chunkOutcomes: [[AcceptOutcome]] = try await concurrentMap(chunks, limit: maximumConcurrency) { chunk in
             try await self.writeChunk(chunk)
         }
@@ -51,6 +53,30 @@ struct DynamoDBOrderWriter: Sendable {
             outcomes.append(stored.payloadHash == submission.order.payloadHash ? .replayed(stored) : .conflict(existing: stored))
         }
         return outcomes
+    }
+
+    /// The outbox item of a transaction holds the events of all its orders; this keeps it below 400 KB with room to spare.
+    static let outboxItemBudget = 300 * 1024
+
+    /// Consecutive chunks of at most `ordersPerTransaction` orders whose events fit the outbox item budget (an order
+    /// over the budget on its own goes alone).
+    static func transactionChunks(_ submissions: [OrderSubmission]) -> [[OrderSubmission]] {
+        var chunks: [[OrderSubmission]] = []
+        var current: [OrderSubmission] = []
+        var bytes = 0
+        for submission in submissions {
+            // An event is the order's JSON plus a small envelope: estimate by the order's encoded size.
+            let size = submission.events.count * (submission.order.encodedJSON().count + 256)
+            if !current.isEmpty && (current.count == ordersPerTransaction || bytes + size > outboxItemBudget) {
+                chunks.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(submission)
+            bytes += size
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
     }
 
     /// Writes one chunk (distinct ids); outcomes in chunk order.

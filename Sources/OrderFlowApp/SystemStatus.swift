@@ -10,9 +10,12 @@ public struct SystemStatus: Sendable {
     let outbox: any Outbox
     let queues: any QueueAdministration
     let analytics: AnalyticsConsumer
+    let costMeter: (@Sendable () -> JSONValue)?
 
+    /// `costMeter`, on a cloud backend, reports the requests this process made to the provider (the cost meter).
     public init(version: String, backend: String, clock: any WallClock, databaseHealthy: @escaping @Sendable () async -> Bool,
-                outbox: any Outbox, queues: any QueueAdministration, analytics: AnalyticsConsumer) {
+                outbox: any Outbox, queues: any QueueAdministration, analytics: AnalyticsConsumer,
+                costMeter: (@Sendable () -> JSONValue)? = nil) {
         self.version = version
         self.backend = backend
         self.startedAt = clock.now()
@@ -21,6 +24,7 @@ public struct SystemStatus: Sendable {
         self.outbox = outbox
         self.queues = queues
         self.analytics = analytics
+        self.costMeter = costMeter
     }
 
     /// A report of the running system. Parts that fail are reported as errors rather than failing the whole report.
@@ -33,7 +37,7 @@ public struct SystemStatus: Sendable {
         }
         let backlog = try? await outbox.backlog()
         let lag = try? await analytics.lag()
-        return .object([
+        let report: JSONValue = .object([
             "version": .string(version),
             "backend": .string(backend),
             "startedAt": .string(startedAt.iso8601),
@@ -49,6 +53,9 @@ public struct SystemStatus: Sendable {
                 ])
             } ?? .null,
         ])
+        guard let costMeter, case .object(var members) = report else { return report }
+        members.append(JSONMember(key: "awsRequests", value: costMeter()))
+        return .object(members)
     }
 }
 

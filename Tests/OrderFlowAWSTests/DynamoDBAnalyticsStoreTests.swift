@@ -90,3 +90,16 @@ struct DynamoDBAnalyticsStoreTests {
         }
     }
 }
+
+@Suite("DynamoDB analytics transactions")
+struct AnalyticsTransactionChunkTests {
+    @Test func chunksFitOneTransaction() {
+        let sameMinute = (1...200).map { DynamoDBAnalyticsStoreTests.fact("s-\($0)", minor: 1) }
+        #expect(DynamoDBAnalyticsStore.transactionChunks(sameMinute).map(\.count) == [80, 80, 40])
+        // 80 orders over 80 minutes would need 80 + 1 + 80 items: split until each fits.
+        let spread = (1...80).map { DynamoDBAnalyticsStoreTests.fact("m-\($0)", minor: 1, minuteOffset: Int64($0)) }
+        let chunks = DynamoDBAnalyticsStore.transactionChunks(spread)
+        #expect(chunks.allSatisfy { $0.count * 2 + 1 <= 100 })
+        #expect(chunks.flatMap { $0 }.map(\.orderId) == spread.map(\.orderId))
+    }
+}

@@ -186,6 +186,11 @@ extension SystemTests {
             // The review decision goes through an instance too: approve, then fulfil.
             #expect(try await first.api.send(.POST, "/reviews/1001/approve").status == 200)
             #expect(try await second.api.send(.POST, "/orders/1001/fulfil").json?["status"]?.stringValue == "fulfilled")
+            // The cost meter: this instance's AWS requests by service and operation.
+            let status = try await first.api.json("/status")
+            #expect(status["backend"]?.stringValue == "aws")
+            #expect((status["awsRequests"]?["byOperation"]?["DynamoDB.TransactWriteItems"]?["attempts"]?.int64Value ?? 0) >= 1)
+            #expect((status["awsRequests"]?["total"]?["attempts"]?.int64Value ?? 0) > 0)
             let queues = try await worker.api.json("/queues")
             for queue in queues["queues"]?.arrayValue ?? [] {
                 #expect(queue["deadLetters"]?.int64Value == 0, "\(queue.serialized())")
