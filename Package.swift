@@ -117,7 +117,13 @@ let package = Package(
         // Test support only: reads the moto server scripts/test starts. No product links it.
         .target(
             name: "MotoTestSupport",
-            dependencies: ["AWSKit", "OrderFlowAWS"],
+            dependencies: [
+                "AWSKit", "OrderFlowAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: settings
         ),
         .executableTarget(

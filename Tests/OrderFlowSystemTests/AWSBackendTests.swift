@@ -11,7 +11,7 @@ extension SystemTests {
     @Suite("AWS backend against moto")
     struct AWSBackendTests {
         /// The resources of one test run and the environment that points the binary at them.
-        struct Deployment {
+        struct Deployment: Sendable {
             let ordersTable = uniqueName("Orders")
             let outboxTable = uniqueName("OrdersOutbox")
             let analyticsTable = uniqueName("OrdersAnalytics")
@@ -32,6 +32,8 @@ extension SystemTests {
                 deployment.topicARN = try await resources.topic(uniqueName("HighValueOrderTopic"), deliveringTo: deployment.highValueQueue.arn)
                 try await resources.stream(deployment.streamName, shards: 1)
                 try await resources.bucket(deployment.bucket)
+                try await resources.notify(bucket: deployment.bucket, prefix: "orders/", queueURL: deployment.uploadsQueue.url,
+                                           queueARN: deployment.uploadsQueue.arn)
                 return deployment
             }
 

@@ -1,3 +1,4 @@
+import MotoTestSupport
 import AWSKit
 import Foundation
 
