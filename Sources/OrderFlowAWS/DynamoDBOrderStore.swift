@@ -28,7 +28,16 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
     /// How often `waitForEntries` looks again for events written by other processes.
     private let pollInterval: Duration
 
-    public init(dynamoDB: DynamoDB, tables: Tables = Tables(), maximumConcurrency: Int = 16, pollInterval: Duration = .seconds(1)) {
+    /// How long the relay lets commits gather after a local one before it scans: one relay round (Scan, PutRecords,
+    /// PublishBatch, BatchWriteItem) then carries many orders' events instead of a few. It delays publishing, never the
+    /// order's acknowledgement.
+    private let batchWindow: Duration
+
+    /// `pollInterval`: how often the relay looks for events other processes left behind (an instance that died after
+    /// committing); this process's own commits wake it at once, after `batchWindow`.
+    public init(dynamoDB: DynamoDB, tables: Tables = Tables(), maximumConcurrency: Int = 16, pollInterval: Duration = .seconds(5),
+                batchWindow: Duration = .milliseconds(100)) {
+        self.batchWindow = batchWindow
         self.dynamoDB = dynamoDB
         self.tables = tables
         self.maximumConcurrency = maximumConcurrency
@@ -166,6 +175,52 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         throw DynamoDBStoreError.updateKeptConflicting(id)
     }
 
+    /// A worker's batch (the review worker opens up to 10 reviews at once): one `BatchGetItem`, then every change in one
+    /// `TransactWriteItems` of conditional updates. If that is cancelled (an order changed meanwhile), each order is
+    /// decided again on its own with `apply(_:to:at:)`.
+    public func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>] {
+        guard ids.count > 1, Set(ids).count == ids.count, ids.count <= 100 else {
+            return try await applyOneByOne(action, to: ids, at: time)
+        }
+        let current = try await writer.existingOrders(ids)
+        var results: [Result<Order, OrderStoreError>] = []
+        var writes: [DynamoDB.TransactWrite] = []
+        for id in ids {
+            guard let order = current[id] else {
+                results.append(.failure(.notFound(id)))
+                continue
+            }
+            switch OrderLifecycle.apply(action, to: order, at: time) {
+            case .failure(let illegal): results.append(.failure(.illegalTransition(illegal)))
+            case .success(nil): results.append(.success(order))
+            case .success(let next?):
+                results.append(.success(next))
+                writes.append(.update(table: tables.orders, key: OrderItemMapping.key(id), update: Self.update(to: next),
+                                      condition: Self.unchanged(since: order)))
+            }
+        }
+        guard !writes.isEmpty else { return results }
+        do {
+            try await dynamoDB.transactWriteItems(writes, clientRequestToken: UUID().uuidString)
+            return results
+        } catch {
+            guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
+        }
+        return try await applyOneByOne(action, to: ids, at: time)
+    }
+
+    private func applyOneByOne(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>] {
+        var results: [Result<Order, OrderStoreError>] = []
+        for id in ids {
+            do {
+                results.append(.success(try await apply(action, to: id, at: time)))
+            } catch let refusal as OrderStoreError {
+                results.append(.failure(refusal))
+            }
+        }
+        return results
+    }
+
     static func update(to next: Order) -> DynamoDB.Expression {
         var names: [String: String] = ["#status": OrderItemMapping.Attribute.status, "#updatedAt": OrderItemMapping.Attribute.updatedAt]
         var values: DynamoDBItem = [":newStatus": .string(next.status.rawValue), ":updatedAt": .int(next.updatedAt.millisecondsSinceEpoch)]
@@ -254,10 +309,14 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         return total
     }
 
-    /// Returns when this process committed new events, or after the poll interval (other processes' events have no
-    /// signal here), or after `timeout`, whichever is first.
+    /// Returns `batchWindow` after this process committed new events, or after the poll interval (other processes'
+    /// events have no signal here), or after `timeout`, whichever is first.
     public func waitForEntries(timeout: Duration) async {
-        await localCommits.wait(since: localCommits.generation, timeout: min(timeout, pollInterval))
+        let seen = localCommits.generation
+        await localCommits.wait(since: seen, timeout: min(timeout, pollInterval))
+        if localCommits.generation != seen && batchWindow > .zero {
+            try? await Task.sleep(for: batchWindow)
+        }
     }
 }
 

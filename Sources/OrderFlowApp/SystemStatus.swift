@@ -27,6 +27,11 @@ public struct SystemStatus: Sendable {
         self.costMeter = costMeter
     }
 
+    /// The cost meter's report, or nil on a backend without one.
+    public func costReport() -> JSONValue? {
+        costMeter?()
+    }
+
     /// A report of the running system. Parts that fail are reported as errors rather than failing the whole report.
     public func report() async -> JSONValue {
         let now = clock.now()

@@ -257,6 +257,38 @@ struct DynamoDBOrderStoreTests {
         }
     }
 
+    @Test func aWorkersBatchOfReviewsIsOneReadAndOneTransaction() async throws {
+        let moto = try MotoEnvironment.require()
+        let counter = AWSRequestCounter()
+        try await withClient(try moto.client(counter: counter)) { client in
+            let dynamoDB = DynamoDB(client: client)
+            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
+            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
+            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables)
+            let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+            _ = try await orders.submit((1...6).map { Self.draft("rv-\($0)", minor: $0 == 6 ? 100 : 50_000) }, source: "api")
+            _ = try await store.apply(.openReview, to: OrderID("rv-5")!, at: Timestamp(millisecondsSinceEpoch: 1))
+            let before = counter.snapshot()
+            let ids = ["rv-1", "rv-2", "rv-3", "rv-4", "rv-5", "rv-6", "rv-missing"].map { OrderID($0)! }
+            let results = try await store.apply(.openReview, to: ids, at: Timestamp(millisecondsSinceEpoch: 2))
+            let after = counter.snapshot()
+            func calls(_ operation: String) -> Int {
+                let key = AWSRequestCounter.Key(service: "DynamoDB", operation: operation)
+                return (after[key]?.attempts ?? 0) - (before[key]?.attempts ?? 0)
+            }
+            #expect(calls("BatchGetItem") == 1)
+            #expect(calls("TransactWriteItems") == 1)
+            #expect(calls("UpdateItem") == 0 && calls("GetItem") == 0)
+            for (index, result) in results.prefix(5).enumerated() {
+                #expect((try? result.get())?.review == .open, "rv-\(index + 1): \(result)")
+            }
+            guard case .failure(.illegalTransition) = results[5] else { Issue.record("rv-6 is not high-value: \(results[5])"); return }
+            #expect(results[6] == .failure(.notFound(OrderID("rv-missing")!)))
+            for id in ids.prefix(5) { #expect(try await store.order(id)?.review == .open) }
+        }
+    }
+
     @Test func cursorRoundTripsAndRejectsForeignText() throws {
         let id = try #require(OrderID("ord-abc_1.2:3"))
         #expect(DynamoDBOrderStore.decodeCursor(DynamoDBOrderStore.encodeCursor(id)) == id)

@@ -9,6 +9,7 @@ struct OperationsController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/health", use: health)
         router.get("/status", use: status)
+        router.get("/status/aws-requests", use: awsRequests)
         router.get("/stats", use: stats)
         router.get("/queues", use: queues)
         router.get("/queues/:name/dlq", use: deadLetters)
@@ -22,6 +23,14 @@ struct OperationsController {
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
         .json(await services.status.report())
+    }
+
+    /// The cost meter alone (no calls to the backend, so reading it costs nothing); 404 on the embedded backend.
+    @Sendable func awsRequests(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let meter = services.status.costReport() else {
+            throw Problem.notFound("this server runs the \(services.status.backend) backend and makes no AWS requests")
+        }
+        return .json(meter)
     }
 
     @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> Response {
