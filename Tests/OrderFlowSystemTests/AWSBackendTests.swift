@@ -150,28 +150,30 @@ extension SystemTests {
             defer { worker.stop() }
 
             // Seed 001's table: a high-value order, one of exactly 300 (not high-value), each through another instance.
-            #expect(try await first.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1001","Amount":450}"#.utf8)).status == 201)
+            #expect(try await first.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1003","Amount":450}"#.utf8)).status == 201)
             #expect(try await second.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1002","Amount":300}"#.utf8)).status == 201)
             // Stateless: each instance serves the other's orders and keeps the idempotency rules.
-            #expect(try await second.api.json("/orders/1001")["amount"]?.stringValue == "450.00")
+            #expect(try await second.api.json("/orders/1003")["amount"]?.stringValue == "450.00")
             #expect(try await first.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1002","Amount":"300.00"}"#.utf8)).status == 200)
-            #expect(try await second.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1001","Amount":451}"#.utf8)).status == 409)
+            #expect(try await second.api.send(.POST, "/orders", json: Array(#"{"OrderId":"1003","Amount":451}"#.utf8)).status == 409)
 
-            // Seed 000's upload: orders/1003.json into the bucket; S3 notifies order-uploads, the worker ingests it.
+            // Seed 000's upload: orders/1001.json into the bucket; S3 notifies order-uploads, the worker ingests it.
             try await withClient(try moto.client()) { client in
                 let bucket = try #require(settings["ORDERFLOW_AWS_UPLOADS_BUCKET"])
                 _ = try await S3ObjectStore(client: client, bucket: bucket)
-                    .put(key: "orders/1003.json", bytes: Array(#"{"OrderId":"1003","Amount":120}"#.utf8), contentType: "application/json")
+                    .put(key: "orders/1001.json", bytes: Array(#"{"OrderId":"1001","Amount":450}"#.utf8), contentType: "application/json")
             }
-            let uploaded = try await eventually("the worker ingests orders/1003.json", timeout: .seconds(60)) {
-                let reply = try await first.api.send(.GET, "/orders/1003")
+            let uploaded = try await eventually("the worker ingests orders/1001.json", timeout: .seconds(60)) {
+                let reply = try await first.api.send(.GET, "/orders/1001")
                 return reply.status == 200 ? reply.json : nil
             }
-            #expect(uploaded["source"]?.stringValue == "upload:orders/1003.json")
+            #expect(uploaded["source"]?.stringValue == "upload:orders/1001.json")
 
-            // SNS -> HighValueQueue -> review case for 1001 only; OrdersStream -> /stats counts all three once.
-            _ = try await eventually("the review of 1001 opens", timeout: .seconds(60)) {
-                try await second.api.json("/orders/1001")["review"]?.stringValue == "open" ? true : nil
+            // SNS -> HighValueQueue -> a review case for 1001 and 1003, none for 1002; OrdersStream -> /stats counts each once.
+            for id in ["1001", "1003"] {
+                _ = try await eventually("the review of \(id) opens", timeout: .seconds(60)) {
+                    try await second.api.json("/orders/\(id)")["review"]?.stringValue == "open" ? true : nil
+                }
             }
             #expect(try await first.api.json("/orders/1002")["review"] == .null)
             #expect(try await first.api.json("/orders/1002")["highValue"] == .bool(false))
@@ -179,12 +181,13 @@ extension SystemTests {
                 let json = try await worker.api.json("/stats")
                 return json["orders"]?.int64Value == 3 ? json : nil
             }
-            #expect(stats["highValueOrders"]?.int64Value == 1)
-            #expect(stats["revenue"]?["USD"]?.stringValue == "870.00")
+            #expect(stats["highValueOrders"]?.int64Value == 2)
+            #expect(stats["revenue"]?["USD"]?.stringValue == "1200.00")
             let listed = try await first.api.all("/orders", key: "orders")
             #expect(Set(listed.compactMap { $0["orderId"]?.stringValue }) == ["1001", "1002", "1003"])
             let reviews = try await second.api.all("/reviews?status=open", key: "reviews")
-            #expect(reviews.compactMap { $0["orderId"]?.stringValue } == ["1001"])
+            #expect(Set(reviews.compactMap { $0["orderId"]?.stringValue }) == ["1001", "1003"])
+            #expect(reviews.count == 2)
             // The review decision goes through an instance too: approve, then fulfil.
             #expect(try await first.api.send(.POST, "/reviews/1001/approve").status == 200)
             #expect(try await second.api.send(.POST, "/orders/1001/fulfil").json?["status"]?.stringValue == "fulfilled")
