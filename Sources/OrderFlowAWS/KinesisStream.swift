@@ -1,12 +1,46 @@
 import AWSKit
 import Foundation
 import OrderFlowCore
+import Synchronization
 
 /// The `EventStream` port on Kinesis Data Streams. `PutRecords` reports failures per record (throttling on a hot
 /// shard); only the failed records are sent again, with backoff, so a batch is never half-delivered silently.
 public struct KinesisStream: EventStream {
     public let name: String
     private let client: AWSClient
+    /// Shard iterators to continue from, by shard and position, and the shard list: a consumer that polls an idle
+    /// stream then costs one GetRecords per shard and poll, instead of ListShards + GetShardIterator + GetRecords.
+    private let cache = Cache()
+
+    final class Cache: Sendable {
+        struct State {
+            var iterators: [String: (iterator: String, obtained: ContinuousClock.Instant)] = [:]
+            var shards: (ids: [String], obtained: ContinuousClock.Instant)?
+        }
+
+        let state = Mutex(State())
+        /// Kinesis iterators expire after 5 minutes; reuse them for 4.
+        static let iteratorLifetime = Duration.seconds(240)
+        static let shardListLifetime = Duration.seconds(60)
+
+        static func key(_ shardId: String, _ after: String?) -> String { "\(shardId)|\(after ?? "")" }
+
+        func takeIterator(shardId: String, after: String?) -> String? {
+            state.withLock { state in
+                guard let entry = state.iterators.removeValue(forKey: Self.key(shardId, after)),
+                      ContinuousClock.now - entry.obtained < Self.iteratorLifetime else { return nil }
+                return entry.iterator
+            }
+        }
+
+        func keep(_ iterator: String?, shardId: String, after: String?) {
+            guard let iterator else { return }
+            state.withLock { state in
+                if state.iterators.count > 256 { state.iterators.removeAll() }
+                state.iterators[Self.key(shardId, after)] = (iterator, ContinuousClock.now)
+            }
+        }
+    }
     private let attempts: Int
     /// How long `waitForRecords` waits before the consumer looks again (Kinesis has no push to a poller).
     private let pollInterval: Duration
@@ -85,6 +119,9 @@ public struct KinesisStream: EventStream {
     }
 
     public func shardIds() async throws -> [String] {
+        if let cached = cache.state.withLock({ $0.shards }), ContinuousClock.now - cached.obtained < Cache.shardListLifetime {
+            return cached.ids
+        }
         var ids: [String] = []
         var token: String? = nil
         repeat {
@@ -94,6 +131,8 @@ public struct KinesisStream: EventStream {
             ids += output.Shards.map(\.ShardId)
             token = output.NextToken
         } while token != nil
+        let listed = ids
+        cache.state.withLock { $0.shards = (listed, ContinuousClock.now) }
         return ids
     }
 
@@ -139,12 +178,24 @@ public struct KinesisStream: EventStream {
             ShardIteratorType: sequenceNumber == nil ? "TRIM_HORIZON" : "AFTER_SEQUENCE_NUMBER",
             StartingSequenceNumber: sequenceNumber
         )
-        var iterator = try await client.json(.kinesis, operation: "GetShardIterator", input: start, as: GetShardIteratorOutput.self).ShardIterator
+        var iterator = cache.takeIterator(shardId: shardId, after: sequenceNumber)
+        if iterator == nil {
+            iterator = try await client.json(.kinesis, operation: "GetShardIterator", input: start, as: GetShardIteratorOutput.self).ShardIterator
+        }
         var emptyPages = 0
         while let current = iterator {
-            let page = try await client.json(.kinesis, operation: "GetRecords", input: GetRecordsInput(ShardIterator: current, Limit: limit),
+            let page: GetRecordsOutput
+            do {
+                page = try await client.json(.kinesis, operation: "GetRecords", input: GetRecordsInput(ShardIterator: current, Limit: limit),
                                              as: GetRecordsOutput.self)
-            if !page.Records.isEmpty {
+            } catch {
+                // An expired or foreign iterator: start again from the position.
+                guard error.serviceError?.hasCode("ExpiredIteratorException") == true else { throw error }
+                iterator = try await client.json(.kinesis, operation: "GetShardIterator", input: start, as: GetShardIteratorOutput.self).ShardIterator
+                continue
+            }
+            if let last = page.Records.last {
+                cache.keep(page.NextShardIterator, shardId: shardId, after: last.SequenceNumber)
                 return page.Records.map { record in
                     StreamRecord(
                         shardId: shardId, sequenceNumber: record.SequenceNumber, partitionKey: record.PartitionKey,
@@ -154,7 +205,10 @@ public struct KinesisStream: EventStream {
                 }
             }
             emptyPages += 1
-            guard (page.MillisBehindLatest ?? 0) > 0, emptyPages < Self.emptyPagesFollowed else { return [] }
+            guard (page.MillisBehindLatest ?? 0) > 0, emptyPages < Self.emptyPagesFollowed else {
+                cache.keep(page.NextShardIterator, shardId: shardId, after: sequenceNumber)
+                return []
+            }
             iterator = page.NextShardIterator
         }
         return []
