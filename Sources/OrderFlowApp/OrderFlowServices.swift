@@ -8,6 +8,8 @@ public struct OrderFlowServices: Sendable {
     public let queues: any QueueAdministration
     public let status: SystemStatus
     public let clock: any WallClock
+    /// The process's metrics (the order service records into the same registry).
+    public var metrics: OrderFlowMetrics { orders.metrics }
 
     public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
                 status: SystemStatus, clock: any WallClock) {

@@ -4,24 +4,30 @@ import OrderFlowCore
 public final class OrderService: Sendable {
     public let store: any OrderStore
     public let policy: HighValuePolicy
+    /// Where accepted, high-value, replayed and rejected orders are counted.
+    public let metrics: OrderFlowMetrics
     private let clock: any WallClock
 
-    public init(store: any OrderStore, policy: HighValuePolicy, clock: any WallClock) {
+    public init(store: any OrderStore, policy: HighValuePolicy, clock: any WallClock, metrics: OrderFlowMetrics = OrderFlowMetrics()) {
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.metrics = metrics
     }
 
     /// Stores one validated order with its events; idempotent on the order id.
     public func submit(_ draft: OrderDraft, source: String, traceparent: String? = nil) async throws -> AcceptOutcome {
         let outcomes = try await store.accept([submission(for: draft, source: source, traceparent: traceparent)])
         guard let outcome = outcomes.first else { throw OrderServiceError.storeReturnedNothing }
+        metrics.record(outcomes)
         return outcome
     }
 
     /// Stores many orders in as few transactions as the store allows; one outcome per draft, in order.
     public func submit(_ drafts: [OrderDraft], source: String, traceparent: String? = nil) async throws -> [AcceptOutcome] {
-        try await store.accept(drafts.map { submission(for: $0, source: source, traceparent: traceparent) })
+        let outcomes = try await store.accept(drafts.map { submission(for: $0, source: source, traceparent: traceparent) })
+        metrics.record(outcomes)
+        return outcomes
     }
 
     func submission(for draft: OrderDraft, source: String, traceparent: String?) -> OrderSubmission {

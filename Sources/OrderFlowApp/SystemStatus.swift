@@ -10,12 +10,12 @@ public struct SystemStatus: Sendable {
     let outbox: any Outbox
     let queues: any QueueAdministration
     let analytics: AnalyticsConsumer
-    let costMeter: (@Sendable () -> JSONValue)?
+    let providerRequests: (@Sendable () -> [ProviderRequestCount])?
 
-    /// `costMeter`, on a cloud backend, reports the requests this process made to the provider (the cost meter).
+    /// `providerRequests`, on a cloud backend, reports the requests this process made to the provider (the cost meter).
     public init(version: String, backend: String, clock: any WallClock, databaseHealthy: @escaping @Sendable () async -> Bool,
                 outbox: any Outbox, queues: any QueueAdministration, analytics: AnalyticsConsumer,
-                costMeter: (@Sendable () -> JSONValue)? = nil) {
+                providerRequests: (@Sendable () -> [ProviderRequestCount])? = nil) {
         self.version = version
         self.backend = backend
         self.startedAt = clock.now()
@@ -24,12 +24,25 @@ public struct SystemStatus: Sendable {
         self.outbox = outbox
         self.queues = queues
         self.analytics = analytics
-        self.costMeter = costMeter
+        self.providerRequests = providerRequests
     }
 
-    /// The cost meter's report, or nil on a backend without one.
+    /// The cost meter's report, or nil on a backend without one: every request to the provider is billed, so retries
+    /// count; `{"total": {"attempts": N, "retries": R}, "byOperation": {"DynamoDB.TransactWriteItems": {…}}}`.
     public func costReport() -> JSONValue? {
-        costMeter?()
+        guard let providerRequests else { return nil }
+        let counts = providerRequests().sorted { ($0.service, $0.operation) < ($1.service, $1.operation) }
+        let members = counts.map { count in
+            JSONMember(key: "\(count.service).\(count.operation)",
+                       value: .object(["attempts": .int(count.attempts), "retries": .int(count.retries)]))
+        }
+        var attempts = 0, retries = 0
+        for count in counts {
+            attempts += count.attempts
+            retries += count.retries
+        }
+        let total: JSONValue = .object(["attempts": .int(attempts), "retries": .int(retries)])
+        return .object(["total": total, "byOperation": .object(members)])
     }
 
     /// A report of the running system. Parts that fail are reported as errors rather than failing the whole report.
@@ -58,8 +71,8 @@ public struct SystemStatus: Sendable {
                 ])
             } ?? .null,
         ])
-        guard let costMeter, case .object(var members) = report else { return report }
-        members.append(JSONMember(key: "awsRequests", value: costMeter()))
+        guard let meter = costReport(), case .object(var members) = report else { return report }
+        members.append(JSONMember(key: "awsRequests", value: meter))
         return .object(members)
     }
 }

@@ -36,6 +36,7 @@ public struct UploadIngest: Sendable {
         guard bytes.count <= maximumObjectSize else { throw UploadError.tooLarge(limit: maximumObjectSize) }
         let document = UploadDocument.parse(bytes)
         var report = Report(key: key, problems: document.problems)
+        orders.metrics.orderRejected(reason: "upload-invalid", count: document.problems.count)
         let source = "upload:\(key)"
         var start = 0
         while start < document.orders.count {

@@ -23,6 +23,7 @@ public struct HTTPConfiguration: Sendable {
 /// Every route of the API over `services`.
 public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfiguration) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ProblemMiddleware())
     OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)
     ReviewsController(orders: services.orders).addRoutes(to: router)

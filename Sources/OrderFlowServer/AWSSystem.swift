@@ -75,7 +75,7 @@ public struct AWSSystem: Sendable {
             version: EmbeddedSystem.version, backend: "aws", clock: clock,
             databaseHealthy: { await Self.reachable(store, probeKey) },
             outbox: store, queues: queues, analytics: analyticsConsumer,
-            costMeter: { Self.costMeter(client.counter) }
+            providerRequests: { Self.providerRequests(client.counter) }
         )
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status, clock: clock)
         return AWSSystem(
@@ -89,19 +89,11 @@ public struct AWSSystem: Sendable {
         )
     }
 
-    /// Requests this process made to AWS, by service and operation (every attempt is billed, so retries count), as
-    /// `/status` shows them: `{"total": {"attempts": N, "retries": R}, "byOperation": {"DynamoDB.TransactWriteItems": {…}}}`.
-    static func costMeter(_ counter: AWSRequestCounter) -> JSONValue {
-        let snapshot = counter.snapshot()
-        let total = counter.total()
-        let members = snapshot.keys.sorted().map { key -> JSONMember in
-            let counts = snapshot[key] ?? AWSRequestCounter.Counts()
-            return JSONMember(key: key.description, value: .object(["attempts": .int(counts.attempts), "retries": .int(counts.retries)]))
+    /// Requests this process made to AWS, by service and operation (the cost meter's counts).
+    static func providerRequests(_ counter: AWSRequestCounter) -> [ProviderRequestCount] {
+        counter.snapshot().map { key, counts in
+            ProviderRequestCount(service: key.service, operation: key.operation, attempts: counts.attempts, retries: counts.retries)
         }
-        return .object([
-            "total": .object(["attempts": .int(total.attempts), "retries": .int(total.retries)]),
-            "byOperation": .object(members),
-        ])
     }
 
     /// Whether the orders table answers a read (a missing item is an answer).

@@ -44,6 +44,7 @@ extension ServeOptions {
         } catch {
             throw UsageFailure("cannot read the DynamoDB table \(resources.ordersTable) at \(awsConfiguration.endpoint(for: .dynamoDB)): \(error)")
         }
+        Self.bootstrapMetrics(system.services.metrics)
         let host = configuration.http.host
         let app = system.application(role: role) { port in
             FileHandle.standardOutput.write(Data(

@@ -2,9 +2,12 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import OrderFlowApp
 import OrderFlowCore
 import OrderFlowHTTP
 import OrderFlowServer
+import Prometheus
 
 /// `orderflow serve`: on the embedded backend, API, outbox relay, review worker, analytics consumer and upload
 /// ingestion in one process; with `--backend aws`, an API instance (API + relay) over DynamoDB, S3, SNS, SQS, Kinesis.
@@ -134,12 +137,18 @@ struct ServeOptions: ParsableArguments {
         } catch {
             throw UsageFailure("cannot open the data directory \(configuration.dataDirectory.path): \(Self.readable(error))")
         }
+        Self.bootstrapMetrics(system.services.metrics)
         let host = configuration.http.host
         let app = system.application { port in
             // Written straight to the file handle so a supervising process sees it at once, even when stdout is a pipe.
             FileHandle.standardOutput.write(Data("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))\n".utf8))
         }
         try await Self.run(app, host: host, port: configuration.http.port)
+    }
+
+    /// Makes the process's registry the backend of swift-metrics too, so what libraries record shows at `/metrics`.
+    static func bootstrapMetrics(_ metrics: OrderFlowMetrics) {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
     }
 
     /// Runs until SIGTERM/SIGINT; a failure to bind is one readable line.

@@ -177,10 +177,14 @@ extension SystemTests {
             }
             #expect(try await first.api.json("/orders/1002")["review"] == .null)
             #expect(try await first.api.json("/orders/1002")["highValue"] == .bool(false))
-            let stats = try await eventually("/stats counts three orders", timeout: .seconds(60)) {
+            // moto applies the clauses of one UpdateItem `ADD` one after another on the live item, so a read may land
+            // between them (DynamoDB itself makes an item update atomic): wait for the whole update, then read again.
+            _ = try await eventually("/stats counts three orders, two high-value", timeout: .seconds(60)) {
                 let json = try await worker.api.json("/stats")
-                return json["orders"]?.int64Value == 3 ? json : nil
+                return json["orders"]?.int64Value == 3 && json["highValueOrders"]?.int64Value == 2 && json["revenue"]?["USD"] != nil ? json : nil
             }
+            let stats = try await worker.api.json("/stats")
+            #expect(stats["orders"]?.int64Value == 3)
             #expect(stats["highValueOrders"]?.int64Value == 2)
             #expect(stats["revenue"]?["USD"]?.stringValue == "1200.00")
             let listed = try await first.api.all("/orders", key: "orders")

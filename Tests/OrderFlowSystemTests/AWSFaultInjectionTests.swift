@@ -112,6 +112,10 @@ extension SystemTests {
                         && (injected["lost response"] ?? 0) > 0, "injected: \(injected)")
                 let status = try await server.api.json("/status")
                 #expect((status["awsRequests"]?["total"]?["retries"]?.int64Value ?? 0) > 0)
+                // The same retries in the Prometheus metrics, by service and operation.
+                let metrics = try await server.api.send(.GET, "/metrics").text
+                let retrySamples = metrics.split(separator: "\n").filter { $0.hasPrefix("orderflow_aws_retries_total{") }
+                #expect(retrySamples.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +) > 0, "\(retrySamples)")
                 for queue in status["queues"]?.arrayValue ?? [] {
                     #expect(queue["deadLetters"]?.int64Value == 0, "\(queue.serialized())")
                 }

@@ -2,7 +2,7 @@ import Hummingbird
 import OrderFlowApp
 import OrderFlowCore
 
-/// `/health`, `/status`, `/stats`, `/queues`: what operators and load balancers look at.
+/// `/health`, `/status`, `/metrics`, `/stats`, `/queues`: what operators, monitoring and load balancers look at.
 struct OperationsController {
     let services: OrderFlowServices
 
@@ -10,6 +10,7 @@ struct OperationsController {
         router.get("/health", use: health)
         router.get("/status", use: status)
         router.get("/status/aws-requests", use: awsRequests)
+        router.get("/metrics", use: metrics)
         router.get("/stats", use: stats)
         router.get("/queues", use: queues)
         router.get("/queues/:name/dlq", use: deadLetters)
@@ -23,6 +24,13 @@ struct OperationsController {
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
         .json(await services.status.report())
+    }
+
+    /// Every metric in the Prometheus text format; queue, outbox, stream and process values are sampled now.
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let text = await services.metrics.exposition(sampling: services.status)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 
     /// The cost meter alone (no calls to the backend, so reading it costs nothing); 404 on the embedded backend.

@@ -15,7 +15,18 @@ struct OrdersController {
         router.post("/orders/:id/cancel", use: { request, context in try await perform(.cancel, request, context) })
     }
 
+    /// `POST /orders`; every refusal is also counted in `orderflow_orders_rejected_total` by its problem kind.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        do {
+            return try await accept(request)
+        } catch let problem as Problem {
+            // Conflicts are counted by the order service, which sees them for uploads too.
+            if problem.kind != .orderConflict { orders.metrics.orderRejected(reason: problem.kind.rawValue) }
+            throw problem
+        }
+    }
+
+    func accept(_ request: Request) async throws -> Response {
         try request.requireJSONContentType()
         var request = request
         let body = try await request.collectBody(limit: bodyLimit)
