@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "OrderFlowCore",
                 "OrderFlowApp",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

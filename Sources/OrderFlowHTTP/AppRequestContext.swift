@@ -1,8 +1,13 @@
 import Hummingbird
+import OrderFlowCore
 
 /// The one request context of the OrderFlow HTTP edge.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The trace this request belongs to (the client's `traceparent`, or a new trace); set by the identity middleware.
+    public var trace: TraceContext?
+    /// The request id (the client's `X-Request-Id` when it is a sane token, or a new one).
+    public var requestId: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)

@@ -24,6 +24,7 @@ public struct HTTPConfiguration: Sendable {
 public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfiguration) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+    router.add(middleware: RequestIdentityMiddleware())
     router.add(middleware: ProblemMiddleware())
     OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)
     ReviewsController(orders: services.orders).addRoutes(to: router)

@@ -10,13 +10,14 @@ extension ServeOptions {
     /// readable line and exit status 2.
     func serveAWS(role: AWSRole) async throws {
         let configuration = try resolvedConfiguration()
-        let logger = try makeLogger()
+        let logging = try makeLogging()
+        let logger = logging.logger
         let environment = ProcessInfo.processInfo.environment
         let resources = try Self.awsResources(environment)
         let (client, awsConfiguration) = try AWSSettings.client(environment: environment, logger: logger)
         do {
             try await run(role: role, configuration: configuration, resources: resources, awsConfiguration: awsConfiguration,
-                          client: client, environment: environment, logger: logger)
+                          client: client, environment: environment, logging: logging)
         } catch {
             try? await client.shutdown()
             throw error
@@ -25,7 +26,8 @@ extension ServeOptions {
     }
 
     private func run(role: AWSRole, configuration: ServerConfiguration, resources: AWSResourceSettings, awsConfiguration: AWSConfiguration,
-                     client: AWSClient, environment: [String: String], logger: Logger) async throws {
+                     client: AWSClient, environment: [String: String], logging: LogSetup) async throws {
+        let logger = logging.logger
         var beforePublish: @Sendable ([OutboxEntry]) async -> Void = { _ in }
         switch environment["ORDERFLOW_FAULT_INJECTION"] ?? "" {
         case "":
@@ -47,11 +49,11 @@ extension ServeOptions {
         Self.bootstrapMetrics(system.services.metrics)
         let host = configuration.http.host
         let app = system.application(role: role) { port in
-            FileHandle.standardOutput.write(Data(
-                "OrderFlow \(EmbeddedSystem.version) (\(role.rawValue), backend aws, region \(awsConfiguration.region)) listening on http://\(host):\(port)\n".utf8
-            ))
+            logging.announce("OrderFlow \(EmbeddedSystem.version) (\(role.rawValue), backend aws, region \(awsConfiguration.region)) listening on http://\(host):\(port)")
         }
-        try await Self.run(app, host: host, port: configuration.http.port)
+        let hangup = logging.reopenOnHangup()
+        defer { hangup.cancel() }
+        try await Self.run(app, host: host, port: configuration.http.port, logging: logging)
     }
 
     /// `ORDERFLOW_AWS_*` as the compute stack writes them; the topic ARN and the two queue URLs have no default.

@@ -69,6 +69,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORDERFLOW_LOG_LEVEL, default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-file"), help: "Write the JSON log lines to this file instead of stdout; reopened on SIGHUP for logrotate (env ORDERFLOW_LOG_FILE).")
+    var logFile: String?
+
+    @Option(name: .customLong("log-format"), help: "json (one JSON object per line, the default) or text (env ORDERFLOW_LOG_FORMAT).")
+    var logFormat: String?
+
     var backendName: String { Settings.value(backend, env: "ORDERFLOW_BACKEND") ?? "embedded" }
 
     var awsRoleOverride: AWSRole? { awsRole.flatMap(AWSRole.init(rawValue:)) }
@@ -119,17 +125,18 @@ struct ServeOptions: ParsableArguments {
         return configuration
     }
 
-    func makeLogger() throws -> Logger {
+    func makeLogging() throws -> LogSetup {
         let levelText = Settings.value(logLevel, env: "ORDERFLOW_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw UsageFailure("--log-level \(levelText) is not a log level") }
-        var logger = Logger(label: "orderflow")
-        logger.logLevel = level
-        return logger
+        let formatText = Settings.value(logFormat, env: "ORDERFLOW_LOG_FORMAT") ?? "json"
+        guard let format = LogSetup.Format(rawValue: formatText) else { throw UsageFailure("--log-format \(formatText) is not json or text") }
+        return try LogSetup(level: level, format: format, file: Settings.value(logFile, env: "ORDERFLOW_LOG_FILE"))
     }
 
     func serve() async throws {
         let configuration = try resolvedConfiguration()
-        let logger = try makeLogger()
+        let logging = try makeLogging()
+        let logger = logging.logger
         let system: EmbeddedSystem
         do {
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -140,10 +147,11 @@ struct ServeOptions: ParsableArguments {
         Self.bootstrapMetrics(system.services.metrics)
         let host = configuration.http.host
         let app = system.application { port in
-            // Written straight to the file handle so a supervising process sees it at once, even when stdout is a pipe.
-            FileHandle.standardOutput.write(Data("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))\n".utf8))
+            logging.announce("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))")
         }
-        try await Self.run(app, host: host, port: configuration.http.port)
+        let hangup = logging.reopenOnHangup()
+        defer { hangup.cancel() }
+        try await Self.run(app, host: host, port: configuration.http.port, logging: logging)
     }
 
     /// Makes the process's registry the backend of swift-metrics too, so what libraries record shows at `/metrics`.
@@ -152,7 +160,7 @@ struct ServeOptions: ParsableArguments {
     }
 
     /// Runs until SIGTERM/SIGINT; a failure to bind is one readable line.
-    static func run(_ app: some ApplicationProtocol, host: String, port: Int) async throws {
+    static func run(_ app: some ApplicationProtocol, host: String, port: Int, logging: LogSetup) async throws {
         do {
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
@@ -162,7 +170,7 @@ struct ServeOptions: ParsableArguments {
             }
             throw UsageFailure("stopped on an error: \(text)")
         }
-        print("OrderFlow stopped cleanly")
+        logging.announce("OrderFlow stopped cleanly")
     }
 
     /// The innermost system reason of a Foundation error ("Permission denied"), or the error's own description.

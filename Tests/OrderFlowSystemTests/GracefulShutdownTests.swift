@@ -38,7 +38,10 @@ extension SystemTests {
             #expect(ledger.refused.isEmpty, "orders refused: \(ledger.refused.prefix(10))")
             // The exit status is known before the last of stdout has been read: wait for the pipe's end.
             let stdout = try await server.process.stdout.untilEnd(timeout: .seconds(10))
-            #expect(stdout.lines.last == "OrderFlow stopped cleanly", "stdout:\n\(stdout.text.suffix(1000))")
+            let log = LogRecords(stdout.text)
+            #expect(log.notJSON.isEmpty, "stdout is JSON lines only: \(log.notJSON.prefix(5))")
+            #expect(log.records.last?["message"]?.stringValue == "OrderFlow stopped cleanly", "stdout:\n\(stdout.text.suffix(1000))")
+            #expect(log.problems.isEmpty, "a clean stop logs no warning or error: \(log.problems.prefix(5).map { $0.serialized() })")
             let stderr = try await server.process.stderr.untilEnd(timeout: .seconds(10))
             #expect(stderr.nonEmptyLines.isEmpty, "a clean stop logs no warning or error:\n\(stderr.text.suffix(2000))")
             print("sigterm test: \(inFlightAtSignal.count) requests in flight at SIGTERM, "
@@ -72,7 +75,10 @@ extension SystemTests {
             let ended = try await server.process.waitForExit(timeout: .seconds(30))
             #expect(ended == .exited(0), "stderr:\n\(server.process.stderrTail)")
             let stdout = try await server.process.stdout.untilEnd(timeout: .seconds(10))
-            #expect(stdout.lines.last == "OrderFlow stopped cleanly", "stdout:\n\(stdout.text.suffix(1000))")
+            let log = LogRecords(stdout.text)
+            #expect(log.notJSON.isEmpty, "stdout is JSON lines only: \(log.notJSON.prefix(5))")
+            #expect(log.records.last?["message"]?.stringValue == "OrderFlow stopped cleanly", "stdout:\n\(stdout.text.suffix(1000))")
+            #expect(log.problems.isEmpty, "a clean stop logs no warning or error: \(log.problems.prefix(5).map { $0.serialized() })")
             let stderr = try await server.process.stderr.untilEnd(timeout: .seconds(10))
             #expect(stderr.nonEmptyLines.isEmpty, "a clean stop logs no warning or error:\n\(stderr.text.suffix(2000))")
 

@@ -18,7 +18,7 @@ struct OrdersController {
     /// `POST /orders`; every refusal is also counted in `orderflow_orders_rejected_total` by its problem kind.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
-            return try await accept(request)
+            return try await accept(request, context)
         } catch let problem as Problem {
             // Conflicts are counted by the order service, which sees them for uploads too.
             if problem.kind != .orderConflict { orders.metrics.orderRejected(reason: problem.kind.rawValue) }
@@ -26,7 +26,7 @@ struct OrdersController {
         }
     }
 
-    func accept(_ request: Request) async throws -> Response {
+    func accept(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try request.requireJSONContentType()
         var request = request
         let body = try await request.collectBody(limit: bodyLimit)
@@ -43,9 +43,10 @@ struct OrdersController {
                               detail: fields.map { "\($0.field) \($0.message)" }.joined(separator: "; "), fieldErrors: fields)
             }
         }
-        let outcome = try await orders.submit(draft, source: "api", traceparent: request.headers[.traceparent])
+        let outcome = try await orders.submit(draft, source: "api", traceparent: context.trace?.description)
         switch outcome {
         case .created(let order):
+            context.logger.debug("order accepted", metadata: ["orderId": "\(order.id)", "highValue": "\(order.highValue)"])
             return .json(bytes: order.encodedJSON(), status: .created, headers: [.location: "/orders/\(order.id)"])
         case .replayed(let order):
             return .json(bytes: order.encodedJSON(), status: .ok, headers: [.location: "/orders/\(order.id)"])

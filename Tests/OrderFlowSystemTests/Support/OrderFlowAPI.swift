@@ -8,6 +8,10 @@ import OrderFlowCore
 struct APIReply: Sendable {
     var status: Int
     var body: [UInt8]
+    /// Header names in lower case.
+    var headers: [(String, String)] = []
+
+    func header(_ name: String) -> String? { headers.first { $0.0 == name.lowercased() }?.1 }
 
     var json: JSONValue? { try? JSONParser.parse(body) }
     var text: String { String(decoding: body, as: UTF8.self) }
@@ -28,16 +32,19 @@ struct OrderFlowAPI: Sendable {
     }()
 
     /// Sends one request; throws on transport errors (connection refused, reset, timeout).
-    func send(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil, timeout: TimeAmount = .seconds(20)) async throws -> APIReply {
+    func send(_ method: HTTPMethod, _ path: String, json body: [UInt8]? = nil, headers: [(String, String)] = [],
+              timeout: TimeAmount = .seconds(20)) async throws -> APIReply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        request.headers.add(contentsOf: headers)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await Self.client.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 32 << 20)
-        return APIReply(status: Int(response.status.code), body: Array(buffer: bytes))
+        return APIReply(status: Int(response.status.code), body: Array(buffer: bytes),
+                        headers: response.headers.map { ($0.name.lowercased(), $0.value) })
     }
 
     /// The JSON of a `GET` that must answer 200.

@@ -16,10 +16,11 @@ struct ServerUnderTest: Sendable {
             environment: environment
         )
         do {
-            // "OrderFlow 0.1.0 listening on http://127.0.0.1:PORT (data: DIR)"
+            // {"time":…,"message":"OrderFlow 0.1.0 listening on http://127.0.0.1:PORT (data: DIR)",…}
             let line = try await process.stdout.line(containing: " listening on ", timeout: .seconds(60))
             guard let start = line.range(of: "http://") else { throw SystemTestFailure("no URL in the listening line: \(line)") }
-            let url = String(line[start.lowerBound...].prefix { $0 != " " })
+            // The line is a JSON log record (the URL ends at its closing quote) or, with a log file, plain text.
+            let url = String(line[start.lowerBound...].prefix { $0 != " " && $0 != "\"" })
             guard let port = URL(string: url)?.port, port > 0 else { throw SystemTestFailure("no port in the listening line: \(line)") }
             return ServerUnderTest(process: process, baseURL: url)
         } catch {
