@@ -8,16 +8,19 @@ public struct OrderFlowServices: Sendable {
     public let queues: any QueueAdministration
     public let status: SystemStatus
     public let clock: any WallClock
+    /// The built-in alarms (`GET /alarms`), when the composition root runs them.
+    public let alarms: Alarms?
     /// The process's metrics (the order service records into the same registry).
     public var metrics: OrderFlowMetrics { orders.metrics }
 
     public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
-                status: SystemStatus, clock: any WallClock) {
+                status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil) {
         self.orders = orders
         self.analytics = analytics
         self.objects = objects
         self.queues = queues
         self.status = status
         self.clock = clock
+        self.alarms = alarms
     }
 }

@@ -77,7 +77,11 @@ public struct AWSSystem: Sendable {
             outbox: store, queues: queues, analytics: analyticsConsumer,
             providerRequests: { Self.providerRequests(client.counter) }
         )
-        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status, clock: clock)
+        // In-process alarms log their changes; on AWS the CloudWatch alarms of deploy/ publish to the alerts topic.
+        let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: queues, metrics: orderService.metrics),
+                            topic: nil, clock: clock, logger: logger)
+        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status,
+                                         clock: clock, alarms: alarms)
         return AWSSystem(
             configuration: configuration, client: client, orderStore: store, services: services,
             relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,
@@ -106,12 +110,16 @@ public struct AWSSystem: Sendable {
         }
     }
 
+    var alarmService: [any Service] {
+        services.alarms.map { [AlarmService(alarms: $0)] } ?? []
+    }
+
     /// The background workers of `role`.
     public func workers(for role: AWSRole) -> [any Service] {
         switch role {
-        case .api: [relay]
-        case .worker: [relay, reviewWorker, analyticsConsumer, uploadIngest]
-        case .all: [relay, reviewWorker, analyticsConsumer, uploadIngest]
+        case .api: [relay] + alarmService
+        case .worker: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService
+        case .all: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService
         }
     }
 

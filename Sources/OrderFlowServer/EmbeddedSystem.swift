@@ -60,7 +60,15 @@ public struct EmbeddedSystem: Sendable {
             databaseHealthy: { await database.isHealthy() },
             outbox: store, queues: messaging, analytics: analyticsConsumer
         )
-        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status, clock: clock)
+        // Alarm state changes go to the `alerts` topic: always a log line, plus any configured webhooks.
+        try await messaging.subscribe(topic: names.alertsTopic, to: .log)
+        for webhook in configuration.alertWebhooks {
+            try await messaging.subscribe(topic: names.alertsTopic, to: .webhook(url: webhook.url, secret: webhook.secret))
+        }
+        let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: messaging, metrics: orderService.metrics),
+                            topic: messaging.topic(named: names.alertsTopic), clock: clock, logger: logger)
+        let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status,
+                                         clock: clock, alarms: alarms)
         return EmbeddedSystem(
             configuration: configuration,
             database: database,
@@ -85,6 +93,7 @@ public struct EmbeddedSystem: Sendable {
     /// The background workers, in start order.
     public var workers: [any Service] {
         [relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher, StreamRetention(stream: ordersStream, logger: logger)]
+            + (services.alarms.map { [AlarmService(alarms: $0)] } ?? [])
     }
 
     /// The HTTP application with every worker attached.

@@ -1,4 +1,5 @@
 import Foundation
+import OrderFlowApp
 import OrderFlowCore
 import OrderFlowHTTP
 
@@ -13,6 +14,10 @@ public struct ServerConfiguration: Sendable {
     public var streamShards: Int
     public var maxReceiveCount: Int
     public var visibilityTimeout: Duration
+    /// The built-in alarms' thresholds and evaluation period.
+    public var alarms = AlarmSettings()
+    /// Webhook subscriptions of the `alerts` topic (URL and HMAC secret); alarm state changes are also logged.
+    public var alertWebhooks: [(url: String, secret: String)] = []
 
     public init(
         http: HTTPConfiguration = HTTPConfiguration(),
@@ -43,6 +48,8 @@ public struct ResourceNames: Sendable {
     public var highValueQueue = "HighValueQueue"
     public var uploadsQueue = "order-uploads"
     public var ordersStream = "OrdersStream"
+    /// Where alarm state changes are published (seed 000's `lab-alerts`).
+    public var alertsTopic = "alerts"
 
     public init() {}
 }

@@ -66,6 +66,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("webhook"), help: "Also deliver high-value events to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_WEBHOOKS, comma-separated).")
     var webhooks: [String] = []
 
+    @Option(name: .customLong("alarm-period"), help: "Seconds between alarm evaluations; CPU and 5xx alarms need 5 periods in a row (env ORDERFLOW_ALARM_PERIOD, default 60).")
+    var alarmPeriod: String?
+
+    @Option(name: .customLong("alert-webhook"), help: "Deliver alarm state changes (topic alerts) to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_ALERT_WEBHOOKS, comma-separated).")
+    var alertWebhooks: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORDERFLOW_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -112,17 +118,28 @@ struct ServeOptions: ParsableArguments {
             throw UsageFailure("--high-value-threshold \(threshold) is not a non-negative decimal number")
         }
         configuration.highValuePolicy = policy
-        var hooks = webhooks
-        if hooks.isEmpty, let env = Settings.value(nil, env: "ORDERFLOW_WEBHOOKS") {
-            hooks = env.split(separator: ",").map(String.init)
+        configuration.highValueWebhooks = try Self.webhooks(webhooks, env: "ORDERFLOW_WEBHOOKS", option: "--webhook")
+        configuration.alertWebhooks = try Self.webhooks(alertWebhooks, env: "ORDERFLOW_ALERT_WEBHOOKS", option: "--alert-webhook")
+        let periodText = Settings.value(alarmPeriod, env: "ORDERFLOW_ALARM_PERIOD") ?? "60"
+        guard let period = Double(periodText), period >= 0.1, period <= 3600 else {
+            throw UsageFailure("--alarm-period \(periodText) is not a number of seconds from 0.1 to 3600")
         }
-        configuration.highValueWebhooks = try hooks.map { spec in
+        configuration.alarms.period = .milliseconds(Int64(period * 1000))
+        return configuration
+    }
+
+    /// `URL=SECRET` pairs from the option (repeatable) or the environment variable (comma-separated).
+    static func webhooks(_ specs: [String], env: String, option: String) throws -> [(url: String, secret: String)] {
+        var hooks = specs
+        if hooks.isEmpty, let value = Settings.value(nil, env: env) {
+            hooks = value.split(separator: ",").map(String.init)
+        }
+        return try hooks.map { spec in
             guard let equals = spec.firstIndex(of: "="), equals != spec.startIndex else {
-                throw UsageFailure("--webhook \(spec.split(separator: "=").first ?? "") must be URL=SECRET")
+                throw UsageFailure("\(option) \(spec.split(separator: "=").first ?? "") must be URL=SECRET")
             }
             return (String(spec[..<equals]), String(spec[spec.index(after: equals)...]))
         }
-        return configuration
     }
 
     func makeLogging() throws -> LogSetup {

@@ -20,6 +20,8 @@ public final class OrderFlowMetrics: Sendable {
     private let highValue: Counter
     private let replayed: Counter
     private let totals = Mutex(SampledTotals())
+    /// Responses answered and, of those, 5xx: what the HTTP error-rate alarm reads.
+    private let responses = Mutex((total: 0, serverErrors: 0))
 
     /// Counters that mirror a running total read elsewhere (AWS requests, CPU time): the last value seen, so each
     /// scrape adds only the difference and the Prometheus counters stay monotonic.
@@ -66,12 +68,21 @@ public final class OrderFlowMetrics: Sendable {
 
     /// Records one answered HTTP request; `route` is the matched route pattern, never the raw path (bounded labels).
     public func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        responses.withLock { counts in
+            counts.total += 1
+            if status >= 500 { counts.serverErrors += 1 }
+        }
         registry.makeCounter(name: "http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
                              help: "HTTP requests answered, by method, route pattern and status.")
             .increment()
         registry.makeDurationHistogram(name: "http_request_duration_seconds", labels: [("method", method), ("route", route)],
                                        buckets: Self.latencyBuckets, help: "Time from request head to response, by method and route pattern.")
             .record(duration)
+    }
+
+    /// Responses answered so far and how many of them were 5xx.
+    public func responseCounts() -> (total: Int, serverErrors: Int) {
+        responses.withLock { $0 }
     }
 
     // MARK: Sampled when read

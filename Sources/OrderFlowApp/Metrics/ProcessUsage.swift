@@ -38,3 +38,38 @@ struct ProcessUsage {
         #endif
     }
 }
+
+/// The whole machine's CPU time, from the first line of `/proc/stat` (Linux); what CloudWatch's CPUUtilization of an
+/// instance measures.
+enum HostCPU {
+    struct Reading: Sendable {
+        var busy: UInt64
+        var total: UInt64
+
+        /// Percentage of CPU time spent busy between `earlier` and this reading; nil when no time passed.
+        func busyPercent(since earlier: Reading) -> Double? {
+            guard total > earlier.total else { return nil }
+            return Double(busy &- earlier.busy) * 100 / Double(total - earlier.total)
+        }
+    }
+
+    /// `cpu user nice system idle iowait irq softirq steal …`: busy is everything but idle and iowait.
+    static func current() -> Reading? {
+        #if os(Linux)
+        let descriptor = open("/proc/stat", O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let firstLine = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
+        let fields = firstLine.split(separator: UInt8(ascii: " ")).dropFirst().compactMap { UInt64(String(decoding: $0, as: UTF8.self)) }
+        guard fields.count >= 4 else { return nil }
+        let total = fields.prefix(8).reduce(UInt64(0), +)
+        let idle = fields[3] + (fields.count > 4 ? fields[4] : 0)
+        return Reading(busy: total - idle, total: total)
+        #else
+        return nil
+        #endif
+    }
+}

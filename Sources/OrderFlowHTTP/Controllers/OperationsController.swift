@@ -11,6 +11,7 @@ struct OperationsController {
         router.get("/status", use: status)
         router.get("/status/aws-requests", use: awsRequests)
         router.get("/metrics", use: metrics)
+        router.get("/alarms", use: alarms)
         router.get("/stats", use: stats)
         router.get("/queues", use: queues)
         router.get("/queues/:name/dlq", use: deadLetters)
@@ -31,6 +32,12 @@ struct OperationsController {
         let text = await services.metrics.exposition(sampling: services.status)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: text)))
+    }
+
+    /// The built-in alarms: state, threshold, last value, and the last state changes.
+    @Sendable func alarms(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let alarms = services.alarms else { throw Problem.notFound("this process runs no alarms") }
+        return .json(alarms.report())
     }
 
     /// The cost meter alone (no calls to the backend, so reading it costs nothing); 404 on the embedded backend.
