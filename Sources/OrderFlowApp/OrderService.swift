@@ -1,4 +1,5 @@
 import OrderFlowCore
+import Synchronization
 
 /// Accepting orders and moving them through their life; the one place the API, uploads and the CLI go through.
 public final class OrderService: Sendable {
@@ -7,6 +8,9 @@ public final class OrderService: Sendable {
     /// Where accepted, high-value, replayed and rejected orders are counted.
     public let metrics: OrderFlowMetrics
     private let clock: any WallClock
+    /// The orders this process stored most recently, newest last (the dashboard's "recent orders").
+    private let recent = Mutex<[Order]>([])
+    static let recentLimit = 50
 
     public init(store: any OrderStore, policy: HighValuePolicy, clock: any WallClock, metrics: OrderFlowMetrics = OrderFlowMetrics()) {
         self.store = store
@@ -19,15 +23,31 @@ public final class OrderService: Sendable {
     public func submit(_ draft: OrderDraft, source: String, traceparent: String? = nil) async throws -> AcceptOutcome {
         let outcomes = try await store.accept([submission(for: draft, source: source, traceparent: traceparent)])
         guard let outcome = outcomes.first else { throw OrderServiceError.storeReturnedNothing }
-        metrics.record(outcomes)
+        remember(outcomes)
         return outcome
     }
 
     /// Stores many orders in as few transactions as the store allows; one outcome per draft, in order.
     public func submit(_ drafts: [OrderDraft], source: String, traceparent: String? = nil) async throws -> [AcceptOutcome] {
         let outcomes = try await store.accept(drafts.map { submission(for: $0, source: source, traceparent: traceparent) })
-        metrics.record(outcomes)
+        remember(outcomes)
         return outcomes
+    }
+
+    private func remember(_ outcomes: [AcceptOutcome]) {
+        metrics.record(outcomes)
+        let created = outcomes.suffix(Self.recentLimit).compactMap { outcome -> Order? in
+            if case .created(let order) = outcome { return order }
+            return nil
+        }
+        guard !created.isEmpty else { return }
+        recent.withLock { $0 = Array(($0 + created).suffix(Self.recentLimit)) }
+    }
+
+    /// Up to `limit` orders this process stored most recently, newest first. Process-local: on AWS each API instance
+    /// knows its own; the orders themselves are read from the store.
+    public func recentlyAccepted(limit: Int = 20) -> [Order] {
+        recent.withLock { Array($0.suffix(limit).reversed()) }
     }
 
     func submission(for draft: OrderDraft, source: String, traceparent: String?) -> OrderSubmission {

@@ -12,6 +12,7 @@ struct OperationsController {
         router.get("/status/aws-requests", use: awsRequests)
         router.get("/metrics", use: metrics)
         router.get("/alarms", use: alarms)
+        router.get("/status/recent-orders", use: recentOrders)
         router.get("/stats", use: stats)
         router.get("/queues", use: queues)
         router.get("/queues/:name/dlq", use: deadLetters)
@@ -38,6 +39,11 @@ struct OperationsController {
     @Sendable func alarms(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let alarms = services.alarms else { throw Problem.notFound("this process runs no alarms") }
         return .json(alarms.report())
+    }
+
+    /// The orders this process accepted most recently, newest first (the dashboard's list; process-local).
+    @Sendable func recentOrders(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(.object(["orders": .array(services.orders.recentlyAccepted(limit: 20).map(\.json))]))
     }
 
     /// The cost meter alone (no calls to the backend, so reading it costs nothing); 404 on the embedded backend.
