@@ -4,7 +4,7 @@ import OrderFlowCore
 
 /// The embedded `OrderStore` and `Outbox`: orders and their events in one SQLite transaction, group-committed.
 public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
-    private let database: AppDatabase
+    let database: AppDatabase
     private let outboxSignal = ChangeSignal()
     private let groupCommit: GroupCommit<[PreparedSubmission], [AcceptOutcome]>
 

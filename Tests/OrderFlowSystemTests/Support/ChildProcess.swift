@@ -176,6 +176,12 @@ struct TemporaryDirectory: Sendable {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
+    /// A directory at `path`, created if missing (removed by `remove()` like any other).
+    init(existing path: String) throws {
+        url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
     var path: String { url.path }
 
     func remove() {
