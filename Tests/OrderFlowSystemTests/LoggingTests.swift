@@ -98,3 +98,41 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests.LoggingTests {
+    @Test("logs archive uploads each compressed rotation once as logs/<host>-<timestamp>.log.gz and leaves the rest")
+    func archiveUploadsRotatedFilesOnce() async throws {
+        let work = try TemporaryDirectory("archive")
+        defer { work.remove() }
+        let logs = work.url.appendingPathComponent("log")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let gzip: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        let files: [(String, [UInt8], String)] = [
+            ("app.log", Array("live\n".utf8), "2026-11-25T10:00:00Z"),
+            ("app.log.1", Array("yesterday\n".utf8), "2026-11-24T23:59:59Z"),
+            ("app.log.2.gz", gzip, "2026-11-23T23:59:58Z"),
+            ("app.log-20261121.gz", gzip + [1], "2026-11-21T23:59:57Z"),
+            ("other.log.3.gz", gzip, "2026-11-20T00:00:00Z"),
+        ]
+        for (name, bytes, time) in files {
+            let url = logs.appendingPathComponent(name)
+            try Data(bytes).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: try Date(time, strategy: .iso8601)], ofItemAtPath: url.path)
+        }
+        let data = work.url.appendingPathComponent("data")
+        let arguments = ["logs", "archive", "--log-file", logs.appendingPathComponent("app.log").path, "--data-dir", data.path, "--host", "web-1"]
+        let first = try await CommandRun.run(arguments)
+        #expect(first.termination == .exited(0), "\(first.transcript)")
+        #expect(first.stdout.text.contains("2 uploaded, 0 already archived, 1 not compressed yet (next run): app.log.1"), "\(first.transcript)")
+        let bucket = data.appendingPathComponent("objects/myapp-uploads/logs")
+        let stored = try FileManager.default.contentsOfDirectory(atPath: bucket.path).sorted()
+        #expect(stored == ["web-1-20261121T235957Z.log.gz", "web-1-20261123T235958Z.log.gz"])
+        #expect(try Data(contentsOf: bucket.appendingPathComponent("web-1-20261121T235957Z.log.gz")) == Data(gzip + [1]))
+
+        let second = try await CommandRun.run(arguments)
+        #expect(second.stdout.text.contains("0 uploaded, 2 already archived"), "\(second.transcript)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bucket.path).count == 2)
+        // The live file and the uncompressed rotation are untouched.
+        #expect(try String(contentsOf: logs.appendingPathComponent("app.log"), encoding: .utf8) == "live\n")
+    }
+}
