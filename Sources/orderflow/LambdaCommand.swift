@@ -67,6 +67,7 @@ struct LambdaCommand: AsyncParsableCommand {
         } catch {
             throw configurationError("\(error)")
         }
-        return (AWSLambdaProcessor(policy: policy, resources: resources, client: client, logger: logger), client)
+        return (AWSLambdaProcessor(policy: policy, resources: resources, client: client, logger: logger,
+                                   functionName: value("AWS_LAMBDA_FUNCTION_NAME") ?? "orderflow-processor"), client)
     }
 }

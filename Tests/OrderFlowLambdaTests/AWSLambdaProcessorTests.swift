@@ -7,6 +7,7 @@ import OrderFlowAWS
 import OrderFlowCore
 import OrderFlowLambda
 import OrderFlowServer
+import Synchronization
 import Testing
 
 @Suite("Lambda processor on AWS (moto)")
@@ -33,7 +34,9 @@ struct AWSLambdaProcessorTests {
                 .put(key: key, bytes: Array("{\"OrderId\":\"L-2\",\"Amount\":\"20.00\"}\n{\"OrderId\":\"L-3\",\"Amount\":\"999.99\"}\n".utf8), contentType: nil)
             var logger = Logger(label: "lambda-aws-test")
             logger.logLevel = .critical
-            let processor = AWSLambdaProcessor(policy: .standard, resources: names, client: client, logger: logger)
+            let lines = Mutex<[String]>([])
+            let processor = AWSLambdaProcessor(policy: .standard, resources: names, client: client, logger: logger,
+                                               functionName: "orderflow-test", emit: { line in lines.withLock { $0.append(line) } })
 
             let server = try await RuntimeAPIServer.start()
             defer { server.stop() }
@@ -72,6 +75,21 @@ struct AWSLambdaProcessorTests {
             }
             #expect(Set(received.map { $0.attributes["type"] }) == ["order.high_value"])
             #expect(received.count == 2)
+
+            // One Embedded Metric Format line per invocation, with what that invocation did.
+            let metricLines = lines.withLock { $0 }.compactMap { try? JSONParser.parse(Array($0.utf8)) }
+            try #require(metricLines.count == 2)
+            let definition = metricLines[0]["_aws"]?["CloudWatchMetrics"]?.arrayValue?.first
+            #expect(definition?["Namespace"] == .string("OrderFlow"))
+            #expect(definition?["Dimensions"] == .array([.array([.string("FunctionName")])]))
+            let metricNames = Set(definition?["Metrics"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } ?? [])
+            #expect(metricNames.isSuperset(of: ["OrdersAccepted", "OrdersHighValue", "OrdersRejected", "AWSRequests", "AWSRetries", "InvocationDuration"]))
+            #expect(metricLines[0]["_aws"]?["Timestamp"]?.int64Value ?? 0 > 1_700_000_000_000)
+            #expect(metricLines[0]["FunctionName"] == .string("orderflow-test"))
+            #expect(metricLines[0]["requestId"] == .string("r1"))
+            #expect(metricLines[0]["OrdersAccepted"] == .number("1") && metricLines[0]["OrdersHighValue"] == .number("1"))
+            #expect(metricLines[1]["OrdersAccepted"] == .number("2") && metricLines[1]["OrdersHighValue"] == .number("1"))
+            for line in metricLines { #expect((line["AWSRequests"]?.int64Value ?? 0) >= 2, "\(line.serialized())") }
         }
     }
 }

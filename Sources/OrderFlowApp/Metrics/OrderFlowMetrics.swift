@@ -22,6 +22,22 @@ public final class OrderFlowMetrics: Sendable {
     private let totals = Mutex(SampledTotals())
     /// Responses answered and, of those, 5xx: what the HTTP error-rate alarm reads.
     private let responses = Mutex((total: 0, serverErrors: 0))
+    /// Running totals of the order counters, readable (Prometheus counters are write-only here): the Lambda processor
+    /// turns their change over an invocation into its metric line.
+    private let orderTotals = Mutex(OrderCounts())
+
+    /// Totals of the order counters.
+    public struct OrderCounts: Sendable, Hashable {
+        public var accepted = 0
+        public var highValue = 0
+        public var replayed = 0
+        public var rejected = 0
+    }
+
+    /// The order counters so far.
+    public func orderCounts() -> OrderCounts {
+        orderTotals.withLock { $0 }
+    }
 
     /// Counters that mirror a running total read elsewhere (AWS requests, CPU time): the last value seen, so each
     /// scrape adds only the difference and the Prometheus counters stay monotonic.
@@ -52,6 +68,11 @@ public final class OrderFlowMetrics: Sendable {
             case .conflict: conflicts += 1
             }
         }
+        orderTotals.withLock { totals in
+            totals.accepted += new
+            totals.highValue += high
+            totals.replayed += again
+        }
         if new > 0 { accepted.increment(by: Int64(new)) }
         if high > 0 { highValue.increment(by: Int64(high)) }
         if again > 0 { replayed.increment(by: Int64(again)) }
@@ -61,6 +82,7 @@ public final class OrderFlowMetrics: Sendable {
     /// Counts orders refused before they were stored; `reason` is a stable problem kind (e.g. `validation-failed`).
     public func orderRejected(reason: String, count: Int = 1) {
         guard count > 0 else { return }
+        orderTotals.withLock { $0.rejected += count }
         registry.makeCounter(name: "orderflow_orders_rejected_total", labels: [("reason", reason)],
                              help: "Orders refused, by reason (problem type of the API, or upload-invalid for bad lines in uploads).")
             .increment(by: Int64(count))
