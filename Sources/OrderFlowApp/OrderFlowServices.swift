@@ -10,11 +10,13 @@ public struct OrderFlowServices: Sendable {
     public let clock: any WallClock
     /// The built-in alarms (`GET /alarms`), when the composition root runs them.
     public let alarms: Alarms?
+    /// How callers authenticate (none: loopback only).
+    public let auth: AuthConfiguration
     /// The process's metrics (the order service records into the same registry).
     public var metrics: OrderFlowMetrics { orders.metrics }
 
     public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
-                status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil) {
+                status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil, auth: AuthConfiguration = .none) {
         self.orders = orders
         self.analytics = analytics
         self.objects = objects
@@ -22,5 +24,6 @@ public struct OrderFlowServices: Sendable {
         self.status = status
         self.clock = clock
         self.alarms = alarms
+        self.auth = auth
     }
 }

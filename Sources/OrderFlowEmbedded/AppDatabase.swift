@@ -45,6 +45,7 @@ public final class AppDatabase: Sendable {
         OrderSchema.register(in: &migrator)
         MessagingSchema.register(in: &migrator)
         AnalyticsSchema.register(in: &migrator)
+        AuthSchema.register(in: &migrator)
         return migrator
     }
 }

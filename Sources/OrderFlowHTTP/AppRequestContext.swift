@@ -6,6 +6,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The trace this request belongs to (the client's `traceparent`, or a new trace); set by the identity middleware.
     public var trace: TraceContext?
+    /// Who is calling (set by the auth middleware on routes that need a scope).
+    public var principal: Principal?
     /// The request id (the client's `X-Request-Id` when it is a sane token, or a new one).
     public var requestId: String?
 

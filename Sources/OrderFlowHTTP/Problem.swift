@@ -15,6 +15,8 @@ public struct Problem: HTTPResponseError, Sendable {
         case illegalTransition = "illegal-transition"
         case invalidObjectKey = "invalid-object-key"
         case unavailable = "service-unavailable"
+        case unauthorized = "unauthorized"
+        case forbidden = "forbidden"
         case internalError = "internal-error"
 
         var title: String {
@@ -29,6 +31,8 @@ public struct Problem: HTTPResponseError, Sendable {
             case .illegalTransition: "The order is not in a state that allows this"
             case .invalidObjectKey: "The object key is not allowed"
             case .unavailable: "The service is not available"
+            case .unauthorized: "Authentication required"
+            case .forbidden: "Not allowed"
             case .internalError: "Internal error"
             }
         }
@@ -70,6 +74,7 @@ public struct Problem: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == .methodNotAllowed { headers[.allow] = "GET, POST, PUT" }
+        if kind == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="orderflow", ApiKey realm="orderflow""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.serialized())))
     }
 }

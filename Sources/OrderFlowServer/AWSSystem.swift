@@ -55,7 +55,7 @@ public struct AWSSystem: Sendable {
     let logger: Logger
 
     public static func open(_ configuration: ServerConfiguration, resources: AWSResourceSettings, client: AWSClient,
-                            clock: any WallClock = SystemClock(), logger: Logger,
+                            clock: any WallClock = SystemClock(), logger: Logger, auth: AuthConfiguration = .none,
                             beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
         let dynamoDB = DynamoDB(client: client)
         let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
@@ -81,7 +81,7 @@ public struct AWSSystem: Sendable {
         let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: queues, metrics: orderService.metrics),
                             topic: nil, clock: clock, logger: logger)
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status,
-                                         clock: clock, alarms: alarms)
+                                         clock: clock, alarms: alarms, auth: auth)
         return AWSSystem(
             configuration: configuration, client: client, orderStore: store, services: services,
             relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,

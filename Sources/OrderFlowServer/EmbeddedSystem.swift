@@ -68,7 +68,7 @@ public struct EmbeddedSystem: Sendable {
         let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: messaging, metrics: orderService.metrics),
                             topic: messaging.topic(named: names.alertsTopic), clock: clock, logger: logger)
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status,
-                                         clock: clock, alarms: alarms)
+                                         clock: clock, alarms: alarms, auth: try await authentication(configuration, database: database, clock: clock))
         return EmbeddedSystem(
             configuration: configuration,
             database: database,
@@ -88,6 +88,18 @@ public struct EmbeddedSystem: Sendable {
             webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
             logger: logger
         )
+    }
+
+    /// API keys from the database and a JWT verifier with its keys loaded, as configured.
+    static func authentication(_ configuration: ServerConfiguration, database: AppDatabase, clock: any WallClock) async throws -> AuthConfiguration {
+        var auth = AuthConfiguration()
+        if configuration.apiKeysEnabled { auth.apiKeys = APIKeys(store: SQLiteAPIKeyStore(database: database), clock: clock) }
+        if let settings = configuration.jwt {
+            let verifier = JWTVerifier(settings: settings, clock: clock)
+            try await verifier.load()
+            auth.jwt = verifier
+        }
+        return auth
     }
 
     /// The background workers, in start order.

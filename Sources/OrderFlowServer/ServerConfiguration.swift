@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var alarms = AlarmSettings()
     /// Webhook subscriptions of the `alerts` topic (URL and HMAC secret); alarm state changes are also logged.
     public var alertWebhooks: [(url: String, secret: String)] = []
+    /// API keys (stored in the data directory) for machine clients.
+    public var apiKeysEnabled = false
+    /// Bearer tokens checked against a JWKS (e.g. a Cognito user pool).
+    public var jwt: JWTSettings?
 
     public init(
         http: HTTPConfiguration = HTTPConfiguration(),

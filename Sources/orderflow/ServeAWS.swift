@@ -1,6 +1,7 @@
 import AWSKit
 import Foundation
 import Logging
+import OrderFlowApp
 import OrderFlowCore
 import OrderFlowServer
 
@@ -39,7 +40,16 @@ extension ServeOptions {
             throw UsageFailure("ORDERFLOW_FAULT_INJECTION=\(other) is not a known fault (kill-before-publish)")
         }
 
-        let system = AWSSystem.open(configuration, resources: resources, client: client, logger: logger, beforePublish: beforePublish)
+        if configuration.apiKeysEnabled {
+            throw UsageFailure("--auth apikey is not available on the AWS backend yet; use --auth jwt (e.g. a Cognito user pool)")
+        }
+        var auth = AuthConfiguration()
+        if let settings = configuration.jwt {
+            let verifier = JWTVerifier(settings: settings)
+            do { try await verifier.load() } catch { throw UsageFailure("cannot load the JWT keys: \(error)") }
+            auth.jwt = verifier
+        }
+        let system = AWSSystem.open(configuration, resources: resources, client: client, logger: logger, auth: auth, beforePublish: beforePublish)
         // One read before listening: a wrong endpoint, region, table name or credentials fail here, as one line.
         do {
             _ = try await system.orderStore.order(OrderID("orderflow-startup-probe")!)

@@ -72,6 +72,24 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("alert-webhook"), help: "Deliver alarm state changes (topic alerts) to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_ALERT_WEBHOOKS, comma-separated).")
     var alertWebhooks: [String] = []
 
+    @Option(help: "none (loopback addresses only), apikey, jwt, or apikey,jwt (env ORDERFLOW_AUTH, default none).")
+    var auth: String?
+
+    @Option(name: .customLong("jwks-url"), help: "With --auth jwt: where the signing keys are (e.g. https://cognito-idp.REGION.amazonaws.com/POOL/.well-known/jwks.json) (env ORDERFLOW_JWKS_URL).")
+    var jwksURL: String?
+
+    @Option(name: .customLong("jwks-file"), help: "With --auth jwt: a local JWKS file instead of a URL (env ORDERFLOW_JWKS_FILE).")
+    var jwksFile: String?
+
+    @Option(name: .customLong("jwt-issuer"), help: "With --auth jwt: the required iss claim, e.g. https://cognito-idp.REGION.amazonaws.com/POOL (env ORDERFLOW_JWT_ISSUER).")
+    var jwtIssuer: String?
+
+    @Option(name: .customLong("jwt-audience"), help: "With --auth jwt: accepted client_id/aud values, comma-separated (env ORDERFLOW_JWT_AUDIENCE).")
+    var jwtAudience: String?
+
+    @Option(name: .customLong("jwt-token-use"), help: "With --auth jwt: required token_use claim; 'any' to not check (env ORDERFLOW_JWT_TOKEN_USE, default access).")
+    var jwtTokenUse: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORDERFLOW_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -125,7 +143,40 @@ struct ServeOptions: ParsableArguments {
             throw UsageFailure("--alarm-period \(periodText) is not a number of seconds from 0.1 to 3600")
         }
         configuration.alarms.period = .milliseconds(Int64(period * 1000))
+        try resolveAuthentication(into: &configuration)
         return configuration
+    }
+
+    /// `--auth` and the JWT settings; authentication off is refused unless the address is a loopback one.
+    func resolveAuthentication(into configuration: inout ServerConfiguration) throws {
+        let modes = Set((Settings.value(auth, env: "ORDERFLOW_AUTH") ?? "none").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard modes.isSubset(of: ["none", "apikey", "jwt"]), !(modes.contains("none") && modes.count > 1) else {
+            throw UsageFailure("--auth \(modes.sorted().joined(separator: ",")) is not none, apikey, jwt or apikey,jwt")
+        }
+        if modes == ["none"] {
+            let host = configuration.http.host
+            guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+                throw UsageFailure("refusing to serve \(host) without authentication: use --auth apikey and/or jwt, or bind a loopback address")
+            }
+            return
+        }
+        configuration.apiKeysEnabled = modes.contains("apikey")
+        guard modes.contains("jwt") else { return }
+        let source: JWTSettings.KeySource
+        switch (Settings.value(jwksURL, env: "ORDERFLOW_JWKS_URL"), Settings.value(jwksFile, env: "ORDERFLOW_JWKS_FILE")) {
+        case (let url?, nil):
+            guard url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
+                throw UsageFailure("--jwks-url \(url) must be https (plain http only on loopback)")
+            }
+            source = .url(url)
+        case (nil, let file?): source = .file(file)
+        default: throw UsageFailure("--auth jwt needs exactly one of --jwks-url and --jwks-file")
+        }
+        guard let issuer = Settings.value(jwtIssuer, env: "ORDERFLOW_JWT_ISSUER") else { throw UsageFailure("--auth jwt needs --jwt-issuer") }
+        let audiences = Set((Settings.value(jwtAudience, env: "ORDERFLOW_JWT_AUDIENCE") ?? "").split(separator: ",").map(String.init))
+        guard !audiences.isEmpty else { throw UsageFailure("--auth jwt needs --jwt-audience (the app client ids allowed)") }
+        let tokenUse = Settings.value(jwtTokenUse, env: "ORDERFLOW_JWT_TOKEN_USE") ?? "access"
+        configuration.jwt = JWTSettings(keys: source, issuer: issuer, audiences: audiences, tokenUse: tokenUse == "any" ? nil : tokenUse)
     }
 
     /// `URL=SECRET` pairs from the option (repeatable) or the environment variable (comma-separated).
@@ -158,6 +209,8 @@ struct ServeOptions: ParsableArguments {
         do {
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
             system = try await EmbeddedSystem.open(configuration, logger: logger)
+        } catch let error as JWTSetupError {
+            throw UsageFailure("cannot load the JWT signing keys: \(error)")
         } catch {
             throw UsageFailure("cannot open the data directory \(configuration.dataDirectory.path): \(Self.readable(error))")
         }

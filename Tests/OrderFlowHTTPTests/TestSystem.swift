@@ -12,11 +12,12 @@ struct TestSystem {
     let system: EmbeddedSystem
     let directory: URL
 
-    static func make(threshold: String = "300") async throws -> TestSystem {
+    static func make(threshold: String = "300", configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestSystem {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-http-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
         configuration.highValuePolicy = HighValuePolicy(threshold: threshold) ?? .standard
+        configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return TestSystem(system: try await EmbeddedSystem.open(configuration, logger: logger), directory: directory)

@@ -31,6 +31,20 @@ extension SystemTests {
             expectOneLineFailure(run, mentioning: ["--high-value-threshold", "abc"])
         }
 
+        @Test("no authentication on a non-loopback address is refused in one line; --auth jwt without a JWKS too", .timeLimit(.minutes(1)))
+        func authenticationRequiredOffLoopback() async throws {
+            let data = try TemporaryDirectory("no-auth")
+            defer { data.remove() }
+            let open = try await CommandRun.run(["serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", data.path])
+            expectOneLineFailure(open, mentioning: ["0.0.0.0", "without authentication", "--auth"])
+            let noKeys = try await CommandRun.run(["serve", "--auth", "jwt", "--port", "0", "--data-dir", data.path])
+            expectOneLineFailure(noKeys, mentioning: ["--jwks-url", "--jwks-file"])
+            let missing = data.url.appendingPathComponent("missing-jwks.json").path
+            let unreadable = try await CommandRun.run(["serve", "--auth", "jwt", "--jwks-file", missing, "--jwt-issuer", "https://issuer",
+                                                       "--jwt-audience", "client", "--port", "0", "--data-dir", data.path])
+            expectOneLineFailure(unreadable, mentioning: ["JWKS", missing])
+        }
+
         /// Non-zero exit (not a crash: a trap would be a signal), nothing on stdout about listening, and exactly one
         /// non-empty line on stderr holding each of `fragments`.
         func expectOneLineFailure(_ run: CommandRun, mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {

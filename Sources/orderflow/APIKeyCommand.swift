@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import OrderFlowApp
+import OrderFlowCore
+import OrderFlowEmbedded
+
+/// `orderflow apikey create|list|revoke`: API keys for machine clients of a server run with `--auth apikey`.
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey",
+        abstract: "Create, list and revoke API keys (stored as hashes in the data directory).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(name: .customLong("data-dir"), help: "The data directory (env ORDERFLOW_DATA_DIR, default ./orderflow-data).") var dataDirectory: String?
+
+        func keys() throws -> APIKeys {
+            let directory = URL(fileURLWithPath: Settings.value(dataDirectory, env: "ORDERFLOW_DATA_DIR") ?? "orderflow-data")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let database = try AppDatabase(path: directory.appendingPathComponent("orderflow.sqlite").path)
+            return APIKeys(store: SQLiteAPIKeyStore(database: database))
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it once (only its hash is kept).")
+        @Option(help: "What the key is for (shown by list and in the audit trail's principal).") var name: String
+        @Option(help: "Comma-separated: \(Scope.allCases.map(\.rawValue).joined(separator: ", ")).") var scopes: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let granted: Set<Scope>
+            switch Scope.parseList(scopes) {
+            case .success(let parsed) where !parsed.isEmpty: granted = parsed
+            case .success: throw usage("--scopes names no scope")
+            case .failure(let unknown): throw usage("--scopes: \(unknown)")
+            }
+            guard !name.isEmpty, name.count <= 100 else { throw usage("--name must be 1–100 characters") }
+            let (key, text) = try await location.keys().create(name: name, scopes: granted)
+            print(text)
+            printError("created API key \(key.id) (\(key.name)) with scopes \(key.scopes.sorted().map(\.rawValue).joined(separator: ",")); "
+                       + "the key above is shown only now: send it as X-API-Key")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            for key in try await location.keys().store.keys() {
+                let state = key.revokedAt.map { "revoked \($0.iso8601)" } ?? "active"
+                print("\(key.id)  \(key.name)  \(key.scopes.sorted().map(\.rawValue).joined(separator: ","))  created \(key.createdAt.iso8601)  \(state)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key at once (it is kept, marked revoked, for the audit trail).")
+        @Argument(help: "The key's id (from list).") var id: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            guard try await location.keys().store.revoke(id: id, at: SystemClock().now()) else { throw usage("no API key \(id)") }
+            print("revoked \(id)")
+        }
+    }
+}
+
+/// Prints the problem as one line; the caller throws the returned exit code (status 2).
+private func usage(_ message: String) -> ExitCode {
+    printError("orderflow apikey: \(message)")
+    return ExitCode(2)
+}
