@@ -385,14 +385,25 @@ def inspect_security(d: Deployment, c: Checks) -> None:
 
 def inspect_data(d: Deployment, c: Checks) -> None:
     p, ddb, sqs, sns, s3 = d.physical["data"], d.client("dynamodb"), d.client("sqs"), d.client("sns"), d.client("s3")
-    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId")):
+    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId"), ("AnalyticsTable", "Key")):
         description = ddb.describe_table(TableName=p[table])["Table"]
         c.equal(f"data: {p[table]} key schema", description["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}])
         c.equal(f"data: {p[table]} key type", description["AttributeDefinitions"], [{"AttributeName": key, "AttributeType": "S"}])
         c.equal(f"data: {p[table]} on-demand", description.get("BillingModeSummary", {}).get("BillingMode"), "PAY_PER_REQUEST")
         backups = ddb.describe_continuous_backups(TableName=p[table])["ContinuousBackupsDescription"]
         c.equal(f"data: {p[table]} point-in-time recovery", backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
-    c.equal("data: table names", (p["OrdersTable"], p["OutboxTable"]), ("Orders", "OrdersOutbox"))
+    c.equal("data: table names", (p["OrdersTable"], p["OutboxTable"], p["AnalyticsTable"]),
+            ("Orders", "OrdersOutbox", "OrdersAnalytics"))
+    ttl = ddb.describe_time_to_live(TableName=p["AnalyticsTable"])["TimeToLiveDescription"]
+    c.equal("data: OrdersAnalytics expires its de-dup markers and minute buckets by TTL on ExpiresAt",
+            (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")), ("ENABLED", "ExpiresAt"))
+    for table in ("OrdersTable", "OutboxTable"):
+        ttl = ddb.describe_time_to_live(TableName=p[table])["TimeToLiveDescription"]
+        c.equal(f"data: {p[table]} has no TTL (orders and pending events never expire)", ttl.get("TimeToLiveStatus"), "DISABLED")
+    exports = d.exports()
+    c.equal("data: the analytics table's name and ARN are exported for the other stacks",
+            (exports.get("orderflow-data-AnalyticsTableName"), exports.get("orderflow-data-AnalyticsTableArn")),
+            ("OrdersAnalytics", f"arn:aws:dynamodb:{d.REGION}:123456789012:table/OrdersAnalytics"))
     for queue, dlq in (("HighValueQueue", "HighValueDeadLetterQueue"), ("UploadsQueue", "UploadsDeadLetterQueue")):
         attributes = sqs.get_queue_attributes(QueueUrl=p[queue], AttributeNames=["All"])["Attributes"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=p[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -489,6 +500,7 @@ def inspect_compute(d: Deployment, c: Checks) -> None:
         c.check(f"compute: {template} user data installs orderflow {command} with the stacks' resource names",
                 f"/opt/orderflow/deploy/instance/install {command} orderflow" in user_data
                 and "ORDERFLOW_AWS_ORDERS_TABLE=Orders" in user_data and "ORDERFLOW_AWS_STREAM=OrdersStream" in user_data
+                and "ORDERFLOW_AWS_ANALYTICS_TABLE=OrdersAnalytics\n" in user_data
                 and f"ORDERFLOW_AWS_UPLOADS_BUCKET=myapp-uploads-123456789012-{d.REGION}" in user_data, user_data[:400])
         c.check(f"compute: {template} uses {profile} and app-sg",
                 data.get("IamInstanceProfile", {}).get("Arn", "").endswith(sec[profile])
@@ -593,7 +605,8 @@ def inspect_observability(d: Deployment, c: Checks) -> None:
 
 def teardown(d: Deployment, c: Checks) -> None:
     data = d.physical["data"]
-    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
+    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", "OrdersAnalytics": "dynamodb",
+                data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
                 d.physical["observability"]["TrailBucket"]: "s3"}
     replay = moto_gaps.Replay(d.client)
     for layer in reversed(orderflow_deploy.STACKS):

@@ -50,7 +50,8 @@ DROPPED_PROPERTIES = {
     "AWS::EC2::VPC": {prop: f"{MOTO} CloudFormation keeps only CidrBlock and InstanceTenancy"
                       for prop in ("EnableDnsSupport", "EnableDnsHostnames")},
     "AWS::EC2::Subnet": {"MapPublicIpOnLaunch": f"{MOTO} CloudFormation ignores MapPublicIpOnLaunch"},
-    "AWS::DynamoDB::Table": {"PointInTimeRecoverySpecification": f"{MOTO} CloudFormation ignores PITR"},
+    "AWS::DynamoDB::Table": {"PointInTimeRecoverySpecification": f"{MOTO} CloudFormation ignores PITR",
+                             "TimeToLiveSpecification": f"{MOTO} CloudFormation ignores the TTL attribute"},
     "AWS::EC2::SecurityGroup": {"SecurityGroupEgress": f"{MOTO} CloudFormation reads only SecurityGroupIngress"},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"LoadBalancerAttributes": f"{MOTO} CloudFormation ignores attributes"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"TargetGroupAttributes": f"{MOTO} CloudFormation ignores attributes"},
@@ -255,9 +256,12 @@ class Replay:
         elif resource_type == "AWS::EC2::Subnet":
             self.client("ec2").modify_subnet_attribute(SubnetId=physical, MapPublicIpOnLaunch={
                 "Value": str(value).lower() == "true"})
-        elif resource_type == "AWS::DynamoDB::Table":
+        elif resource_type == "AWS::DynamoDB::Table" and prop == "PointInTimeRecoverySpecification":
             self.client("dynamodb").update_continuous_backups(TableName=physical, PointInTimeRecoverySpecification={
                 "PointInTimeRecoveryEnabled": str(value["PointInTimeRecoveryEnabled"]).lower() == "true"})
+        elif resource_type == "AWS::DynamoDB::Table" and prop == "TimeToLiveSpecification":
+            self.client("dynamodb").update_time_to_live(TableName=physical, TimeToLiveSpecification={
+                "AttributeName": value["AttributeName"], "Enabled": str(value["Enabled"]).lower() == "true"})
         elif resource_type == "AWS::EC2::SecurityGroup":
             self._security_group_egress(physical, value)
         elif resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
