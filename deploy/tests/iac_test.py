@@ -28,6 +28,7 @@ import cfn_model  # noqa: E402
 import moto_gaps  # noqa: E402
 import orderflow_deploy  # noqa: E402
 import policy  # noqa: E402
+import role_permissions  # noqa: E402
 
 
 class Checks:
@@ -105,6 +106,18 @@ def policies(checks: Checks, templates: dict[str, dict]) -> None:
         checks.check(f"rule can fail: {name}", bool(policy.RULES[name](policy.mutated(templates, edit))))
     for name, what, edit in policy.extra_mutations():
         checks.check(f"rule can fail: {name} ({what})", bool(policy.RULES[name](policy.mutated(templates, edit))))
+    readme = (REPO / "README.md").read_text()
+    checks.check("README's IAM table (On AWS) lists exactly what each role's policy grants on the data resources",
+                 not (problems := role_permissions.readme_matches_templates(templates, readme)), problems)
+
+    def drop_batch_get(t: dict) -> None:
+        statement = t["security"]["Resources"]["ApiInstanceRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+        statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:BatchGetItem"]
+    checks.check("rule can fail: README's IAM table vs the template (the API role loses Orders BatchGetItem)",
+                 bool(role_permissions.readme_matches_templates(policy.mutated(templates, drop_batch_get), readme)))
+    checks.check("rule can fail: README's IAM table vs the template (README lists Query on Orders for the worker)",
+                 bool(role_permissions.readme_matches_templates(
+                     templates, readme.replace("| worker | `Orders`: GetItem,", "| worker | `Orders`: Query, GetItem,"))))
 
 
 # ==================================================================== 4. moto
