@@ -25,6 +25,7 @@ REPO = DEPLOY.parent
 sys.path[:0] = [str(HERE), str(DEPLOY)]
 
 import cfn_model  # noqa: E402
+import e2e_pipeline  # noqa: E402
 import moto_gaps  # noqa: E402
 import orderflow_deploy  # noqa: E402
 import policy  # noqa: E402
@@ -709,6 +710,11 @@ def moto(checks: Checks, templates: dict[str, dict]) -> None:
             inspections[layer](deployment, checks)
         except Exception:  # noqa: BLE001
             checks.check(f"{layer}: inspection ran to the end", False, traceback.format_exc(limit=3))
+    checks.section("end to end on the stacks' resources: API and worker processes, each limited to its role's policy")
+    try:
+        e2e_pipeline.run(deployment, checks)
+    except Exception:  # noqa: BLE001
+        checks.check("e2e: ran to the end", False, traceback.format_exc(limit=5))
     checks.section("teardown (delete the stacks newest first; data is retained)")
     try:
         teardown(deployment, checks)
