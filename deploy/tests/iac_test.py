@@ -6,6 +6,7 @@ Prints one line per check and ends with `iac: N passed, M failed`; exits 1 on an
 from __future__ import annotations
 
 import ast
+import gzip
 import io
 import json
 import os
@@ -622,6 +623,17 @@ def teardown(d: Deployment, c: Checks) -> None:
     retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", "OrdersAnalytics": "dynamodb",
                 data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
                 d.physical["observability"]["TrailBucket"]: "s3"}
+    # Seed 004: export before teardown (what `deploy/deploy down` does first), read back after the stacks are gone.
+    ddb = d.client("dynamodb")
+    expected = {}
+    for table in ("Orders", "OrdersOutbox", "OrdersAnalytics"):
+        items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        expected[table] = sorted(json.dumps(item, sort_keys=True) for item in items)
+    exports = orderflow_deploy.export_tables(d.client("cloudformation"), ddb, d.ENV, timeout_s=120, poll_s=0.5,
+                                             log=lambda line: print(f"  ..    {line[4:]}"))
+    c.equal("teardown: every table exported to the uploads bucket first (export COMPLETED)",
+            {table: (e["ExportStatus"], e["S3Bucket"]) for table, e in exports.items()},
+            {table: ("COMPLETED", data["UploadsBucket"]) for table in expected})
     replay = moto_gaps.Replay(d.client)
     for layer in reversed(orderflow_deploy.STACKS):
         for _, name, kind, physical, props in reversed([r for r in d.created_by_test if r[0] == layer]):
@@ -649,6 +661,19 @@ def teardown(d: Deployment, c: Checks) -> None:
             c.check(f"teardown: {name} retained (DeletionPolicy Retain)", True)
         except Exception as error:  # noqa: BLE001
             c.check(f"teardown: {name} retained (DeletionPolicy Retain)", False, error)
+    s3 = d.client("s3")
+    # Listed whole and filtered here: moto 5.2.1 refuses the signature of a listing whose Prefix contains "/".
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=data["UploadsBucket"])
+            for o in page.get("Contents", [])]
+    for table, export in exports.items():
+        objects = [{"Key": key} for key in keys if key.startswith(export["S3Prefix"] + "/")]
+        exported = sorted(json.dumps(json.loads(line)["Item"], sort_keys=True)
+                          for o in objects if o["Key"].endswith(".gz")
+                          for line in gzip.decompress(s3.get_object(Bucket=data["UploadsBucket"], Key=o["Key"])["Body"].read())
+                          .decode().splitlines() if line.strip())
+        c.check(f"teardown: the export of {table} ({len(expected[table])} items) survives in the retained uploads bucket, "
+                "item for item", exported == expected[table] and (table != "Orders" or len(exported) >= 3),
+                f"{len(exported)} exported, {len(expected[table])} in the table")
     c.check("teardown: the upload made during the test is still in the retained bucket",
             d.client("s3").get_object(Bucket=data["UploadsBucket"], Key="orders/iac-probe.json")["Body"].read().startswith(b'{"OrderID"'))
 
