@@ -2,14 +2,16 @@
 to its role's policy from security.yaml.
 
 The API process (`orderflow serve --backend aws --aws-role api`) and the worker (`orderflow worker --backend aws`) run
-with the environment the compute stack's launch templates write for the instances (parsed from their user data), and
-each with the keys of an IAM user whose only policy is its role's inline policy from the template, translated for
-moto by `moto_gaps.moto_policy`. moto enforces it (authentication on), so a missing permission fails the pipeline,
+with the environment the compute stack's launch templates write for the instances (parsed from their user data), the
+Lambda processor (`orderflow lambda`) with the function's environment from the template and a local Runtime API
+(`lambda_runtime.py`: moto cannot run the function), each with the keys of an IAM user whose only policy is its
+role's inline policy from the template, translated for moto by `moto_gaps.moto_policy`. moto enforces it (authentication on), so a missing permission fails the pipeline,
 and the denials checked at the end show the translation still refuses what the role does not grant.
 
 Seed 001's plan: an order of exactly 300 (not high-value) and one of 450 through the API, and orders/1001.json
 (450) uploaded through the API into the uploads bucket; then every order is in Orders, only the high-value ones have a
-review case, and /stats counts each order once."""
+review case, and /stats counts each order once. Then the processor: the seeds' direct event (1004, 450), its replay,
+and an S3 event for orders/1005.json, counted once more each."""
 from __future__ import annotations
 
 import base64
@@ -27,12 +29,14 @@ import urllib.request
 import uuid
 from typing import Any, Callable
 
+import lambda_runtime
 import moto_gaps
 
 # Role logical id -> (IAM user for the moto run, command line after the binary).
 PROCESSES = {
     "ApiInstanceRole": ("orderflow-e2e-api", ["serve", "--backend", "aws", "--aws-role", "api"]),
     "WorkerRole": ("orderflow-e2e-worker", ["worker", "--backend", "aws"]),
+    "ProcessorFunctionRole": ("orderflow-e2e-lambda", ["lambda"]),
 }
 # What the user data sets for the machine, not for the process under test (host, port, paths are the test's).
 MACHINE_ONLY = {"ORDERFLOW_COMMAND", "ORDERFLOW_HOST", "ORDERFLOW_PORT", "ORDERFLOW_DATA_DIR", "ORDERFLOW_LOG_FILE"}
@@ -69,19 +73,20 @@ def instance_environment(user_data_base64: str) -> dict[str, str]:
 class Process:
     """One orderflow process on a free port, its stderr kept in a file for the report."""
 
-    def __init__(self, binary: str, arguments: list[str], environment: dict[str, str], workdir: pathlib.Path, name: str):
+    def __init__(self, binary: str, arguments: list[str], environment: dict[str, str], workdir: pathlib.Path, name: str,
+                 listens: bool = True):
         self.name = name
         self.log = workdir / f"{name}.log"
         data = workdir / f"{name}-data"
         data.mkdir()
-        self.process = subprocess.Popen(
-            [binary, *arguments, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data), "--log-level", "info"],
-            env=environment, stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True)
+        server = ["--host", "127.0.0.1", "--port", "0", "--data-dir", str(data), "--log-level", "info"] if listens else []
+        self.process = subprocess.Popen([binary, *arguments, *server], env=environment, stdout=subprocess.PIPE,
+                                        stderr=self.log.open("wb"), text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout], daemon=True).start()
         deadline = time.monotonic() + 60
         self.url = ""
-        while not self.url:
+        while listens and not self.url:
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
@@ -202,6 +207,13 @@ def run(d, c) -> None:
             "LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"]
         variables = {k: v for k, v in instance_environment(user_data).items() if k not in MACHINE_ONLY}
         environments[role] = {**base, **variables, **keys[role]}
+    # moto refuses the Lambda API with authentication on: the function's environment comes from the compute template,
+    # resolved against this deployment, as CloudFormation gives it to the function.
+    function = d.templates["compute"]["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"]
+    runtime = lambda_runtime.RuntimeAPI()
+    environments["ProcessorFunctionRole"] = {**base, **d.resolver("compute", d.production).resolve(function),
+                                             "AWS_REGION": d.REGION, "AWS_LAMBDA_RUNTIME_API": runtime.address,
+                                             **keys["ProcessorFunctionRole"]}
     c.equal("e2e: the processes run on the stacks' resources (environment from the launch templates' user data)",
             {k: environments["ApiInstanceRole"].get(k) for k in ("AWS_REGION", "ORDERFLOW_AWS_ORDERS_TABLE",
                                                                   "ORDERFLOW_AWS_ANALYTICS_TABLE", "ORDERFLOW_AWS_UPLOADS_BUCKET")},
@@ -223,9 +235,15 @@ def run(d, c) -> None:
             processes.append(api)
             worker = Process(binary, PROCESSES["WorkerRole"][1], environments["WorkerRole"], pathlib.Path(workdir), "worker")
             processes.append(worker)
-            c.check("e2e: API and worker processes started with their role users' keys", True)
+            processor = Process(binary, PROCESSES["ProcessorFunctionRole"][1], environments["ProcessorFunctionRole"],
+                                pathlib.Path(workdir), "lambda", listens=False)
+            processes.append(processor)
+            c.check("e2e: API, worker and Lambda processor processes started with their role users' keys", True)
             _pipeline(c, api, worker, ddb, data)
-            _denials(c, d, session(keys["ApiInstanceRole"]), session(keys["WorkerRole"]), data)
+            _lambda_processor(c, runtime, api, ddb, s3, data, d.REGION)
+            c.equal("e2e: the Lambda processor reported no init error to the Runtime API", runtime.init_error, None)
+            _denials(c, d, session(keys["ApiInstanceRole"]), session(keys["WorkerRole"]),
+                     session(keys["ProcessorFunctionRole"]), data)
             for process in processes:
                 refusals = sorted(set(re.findall(r"AccessDenied[^\n]{0,160}", process.stderr())))
                 c.check(f"e2e: the {process.name} process was refused nothing (its role's policy is enough)",
@@ -236,6 +254,7 @@ def run(d, c) -> None:
         finally:
             for process in processes:
                 process.stop()
+            runtime.close()
             s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy)
 
 
@@ -286,10 +305,41 @@ def _pipeline(c, api: Process, worker: Process, ddb, data: dict[str, str]) -> No
             {"HighValueQueue": 0, "order-uploads": 0})
 
 
-def _denials(c, d, api, worker, data: dict[str, str]) -> None:
+def _lambda_processor(c, runtime, api: Process, ddb, s3, data: dict[str, str], region: str) -> None:
+    """The Lambda processor under its role's policy: the seeds' direct event, its replay, and an S3 event."""
+    kind, reply = runtime.invoke({"OrderId": "1004", "Amount": 450})
+    c.equal("e2e: Lambda: the direct event {OrderId 1004, Amount 450} creates the order",
+            (kind, (reply or {}).get("outcome"), ((reply or {}).get("order") or {}).get("highValue")), ("response", "created", True))
+    kind, reply = runtime.invoke({"OrderId": "1004", "Amount": 450})
+    c.equal("e2e: Lambda: the same event again is a replay (the stored order is read back)",
+            (kind, (reply or {}).get("outcome")), ("response", "replayed"))
+    s3.put_object(Bucket=data["UploadsBucket"], Key="orders/1005.json", Body=b'{"OrderId":"1005","Amount":120}')
+    event = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": region,
+                          "eventName": "ObjectCreated:Put",
+                          "s3": {"bucket": {"name": data["UploadsBucket"], "arn": f"arn:aws:s3:::{data['UploadsBucket']}"},
+                                 "object": {"key": "orders/1005.json", "size": 31}}}]}
+    kind, reply = runtime.invoke(event)
+    objects = (reply or {}).get("objects", [])
+    # S3 also notified order-uploads, so the worker may have stored 1005 first: then the processor's is a replay.
+    c.check("e2e: Lambda: the S3 event for orders/1005.json stores that order once (created or replayed)",
+            kind == "response" and [(o.get("key"), o.get("accepted", 0) + o.get("replayed", 0), o.get("problems")) for o in objects]
+            == [("orders/1005.json", 1, 0)], (kind, reply))
+    c.check("e2e: Lambda: orders 1004 and 1005 are items in the stack's Orders table",
+            all(ddb.get_item(TableName=data["OrdersTable"], Key={"OrderID": {"S": i}}, ConsistentRead=True).get("Item")
+                for i in ("1004", "1005")))
+    eventually("the review of 1004 opens (the processor's relay -> SNS -> HighValueQueue -> worker)", 90,
+               lambda: True if api.json("/orders/1004").get("review") == "open" else None)
+    stats = eventually("/stats counts the processor's orders too (5 orders)", 90,
+                       lambda: (lambda s: s if s.get("orders") == 5 else None)(api.json("/stats")))
+    c.equal("e2e: /stats after the processor: 5 orders, 3 high-value, USD 1770.00 (each counted once)",
+            (stats.get("orders"), stats.get("highValueOrders"), stats.get("revenue", {}).get("USD")), (5, 3, "1770.00"))
+
+
+def _denials(c, d, api, worker, processor, data: dict[str, str]) -> None:
     """The moto reading of the policies is not vacuous: what a role does not grant is refused."""
     api_ddb, api_sqs, api_s3, api_kinesis = (api.client(s, endpoint_url=d.endpoint) for s in ("dynamodb", "sqs", "s3", "kinesis"))
     worker_s3, worker_ddb = (worker.client(s, endpoint_url=d.endpoint) for s in ("s3", "dynamodb"))
+    processor_ddb, processor_sqs = (processor.client(s, endpoint_url=d.endpoint) for s in ("dynamodb", "sqs"))
     c.check("e2e: the API user may read queue attributes (the control: its keys work)",
             denied(lambda: api_sqs.get_queue_attributes(QueueUrl=data["HighValueQueue"], AttributeNames=["QueueArn"])) is None)
     for what, call in (
@@ -307,6 +357,10 @@ def _denials(c, d, api, worker, data: dict[str, str]) -> None:
             Bucket=data["UploadsBucket"], Key="orders/not-allowed.json", Body=b"{}")),
         ("the worker user cannot DeleteItem (no role deletes single items)", lambda: worker_ddb.delete_item(
             TableName=data["OutboxTable"], Key={"EventId": {"S": "not-there"}})),
+        ("the Lambda user cannot GetItem (it only writes orders and reads them back in batches)",
+         lambda: processor_ddb.get_item(TableName=data["OrdersTable"], Key={"OrderID": {"S": "1004"}})),
+        ("the Lambda user cannot ReceiveMessage from order-uploads (only Lambda's DLQ delivery sends)",
+         lambda: processor_sqs.receive_message(QueueUrl=data["UploadsQueue"], WaitTimeSeconds=0)),
     ):
         code = denied(call)
         c.check(f"e2e: {what}: refused by moto's IAM", code is not None, "the call was not refused")

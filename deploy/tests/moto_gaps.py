@@ -72,8 +72,6 @@ NOT_VERIFIABLE = [
      "moto authorises those services against Resource \"*\" only; the e2e test runs the API and worker under their "
      "role policies with those resources widened to \"*\" (SQS and S3 keep their exact ARNs), and the policy test "
      "checks the ARNs themselves"),
-    ("the Lambda processor role's policy at run time", "moto refuses Lambda API calls with authentication on (below); "
-     "its statements are checked against README's table and the code's calls, not exercised"),
     ("alarms changing state and notifying lab-alerts; the e-mail subscription confirmation",
      "moto stores alarms but does not evaluate metrics or send e-mail"),
     ("flow-log, CloudTrail and S3 access-log delivery; Glacier transitions",
