@@ -71,33 +71,43 @@ def instance_environment(user_data_base64: str) -> dict[str, str]:
 
 
 class Process:
-    """One orderflow process on a free port, its stderr kept in a file for the report."""
+    """One orderflow process (on a free port when it listens), its stdout and stderr kept in files: the log lines go
+    to one or the other depending on the logging setup, and the test reads both."""
 
     def __init__(self, binary: str, arguments: list[str], environment: dict[str, str], workdir: pathlib.Path, name: str,
                  listens: bool = True):
         self.name = name
-        self.log = workdir / f"{name}.log"
+        self.log = workdir / f"{name}.stderr.log"
+        self.out = workdir / f"{name}.stdout.log"
         data = workdir / f"{name}-data"
         data.mkdir()
         server = ["--host", "127.0.0.1", "--port", "0", "--data-dir", str(data), "--log-level", "info"] if listens else []
         self.process = subprocess.Popen([binary, *arguments, *server], env=environment, stdout=subprocess.PIPE,
                                         stderr=self.log.open("wb"), text=True)
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout], daemon=True).start()
+
+        def drain() -> None:
+            with self.out.open("a") as copy:
+                for line in self.process.stdout:
+                    copy.write(line)
+                    copy.flush()
+                    lines.put(line)
+        threading.Thread(target=drain, daemon=True).start()
         deadline = time.monotonic() + 60
         self.url = ""
         while listens and not self.url:
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
-                raise Failure(f"{name} did not start listening within 60 s: {self.stderr()[-2000:]}") from None
+                raise Failure(f"{name} did not start listening within 60 s: {self.output()[-2000:]}") from None
             if " listening on " in line:
                 self.url = re.search(r"http://[\d.]+:\d+", line).group(0)
             elif self.process.poll() is not None or time.monotonic() > deadline:
-                raise Failure(f"{name} exited or did not listen (status {self.process.poll()}): {self.stderr()[-2000:]}")
+                raise Failure(f"{name} exited or did not listen (status {self.process.poll()}): {self.output()[-2000:]}")
 
-    def stderr(self) -> str:
-        return self.log.read_text(errors="replace")
+    def output(self) -> str:
+        """What the process wrote so far, stdout then stderr."""
+        return self.out.read_text(errors="replace") + self.log.read_text(errors="replace")
 
     def request(self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, Any]:
         request = urllib.request.Request(self.url + path, data=body, method=method,
@@ -245,12 +255,12 @@ def run(d, c) -> None:
             _denials(c, d, session(keys["ApiInstanceRole"]), session(keys["WorkerRole"]),
                      session(keys["ProcessorFunctionRole"]), data)
             for process in processes:
-                refusals = sorted(set(re.findall(r"AccessDenied[^\n]{0,160}", process.stderr())))
+                refusals = sorted(set(re.findall(r"AccessDenied[^\n]{0,160}", process.output())))
                 c.check(f"e2e: the {process.name} process was refused nothing (its role's policy is enough)",
                         not refusals, refusals[:3])
         except Failure as failure:
             c.check("e2e: the pipeline ran to the end", False,
-                    f"{failure}\n" + "\n".join(f"--- {p.name} stderr (tail):\n{p.stderr()[-3000:]}" for p in processes))
+                    f"{failure}\n" + "\n".join(f"--- {p.name} output (tail):\n{p.output()[-3000:]}" for p in processes))
         finally:
             for process in processes:
                 process.stop()
