@@ -5,8 +5,9 @@ The API process (`orderflow serve --backend aws --aws-role api`) and the worker 
 with the environment the compute stack's launch templates write for the instances (parsed from their user data), the
 Lambda processor (`orderflow lambda`) with the function's environment from the template and a local Runtime API
 (`lambda_runtime.py`: moto cannot run the function), each with the keys of an IAM user whose only policy is its
-role's inline policy from the template, translated for moto by `moto_gaps.moto_policy`. moto enforces it (authentication on), so a missing permission fails the pipeline,
-and the denials checked at the end show the translation still refuses what the role does not grant.
+role's inline policy from the template, translated for moto by `moto_gaps.moto_policy`. moto enforces it
+(authentication on), so a missing permission fails the pipeline, and the denials checked at the end show the
+translation still refuses what the role does not grant.
 
 Seed 001's plan: an order of exactly 300 (not high-value) and one of 450 through the API, and orders/1001.json
 (450) uploaded through the API into the uploads bucket; then every order is in Orders, only the high-value ones have a
@@ -47,7 +48,7 @@ class Failure(Exception):
 
 
 def eventually(what: str, timeout: float, probe: Callable[[], Any]) -> Any:
-    """Polls `probe` until it returns something other than None, or fails after `timeout` seconds with the last value."""
+    """Polls `probe` until it returns something other than None, or fails after `timeout` seconds with the last error."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -93,17 +94,26 @@ class Process:
                     copy.flush()
                     lines.put(line)
         threading.Thread(target=drain, daemon=True).start()
-        deadline = time.monotonic() + 60
         self.url = ""
+        try:
+            self._await_listening(lines, listens)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _await_listening(self, lines: queue.Queue[str], listens: bool) -> None:
+        # The announcement is plain text or, with JSON logging, the message of a log record:
+        # "OrderFlow 0.1.0 (api, backend aws, region …) listening on http://127.0.0.1:PORT".
+        deadline = time.monotonic() + 60
         while listens and not self.url:
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
-                raise Failure(f"{name} did not start listening within 60 s: {self.output()[-2000:]}") from None
-            if " listening on " in line:
-                self.url = re.search(r"http://[\d.]+:\d+", line).group(0)
+                raise Failure(f"{self.name} did not start listening within 60 s: {self.output()[-2000:]}") from None
+            if match := re.search(r"listening on (http://[\d.]+:\d+)", line):
+                self.url = match.group(1)
             elif self.process.poll() is not None or time.monotonic() > deadline:
-                raise Failure(f"{name} exited or did not listen (status {self.process.poll()}): {self.output()[-2000:]}")
+                raise Failure(f"{self.name} exited or did not listen (status {self.process.poll()}): {self.output()[-2000:]}")
 
     def output(self) -> str:
         """What the process wrote so far, stdout then stderr."""
