@@ -265,9 +265,13 @@ def run(d, c) -> None:
             _denials(c, d, session(keys["ApiInstanceRole"]), session(keys["WorkerRole"]),
                      session(keys["ProcessorFunctionRole"]), data)
             for process in processes:
-                refusals = sorted(set(re.findall(r"AccessDenied[^\n]{0,160}", process.output())))
-                c.check(f"e2e: the {process.name} process was refused nothing (its role's policy is enough)",
-                        not refusals, refusals[:3])
+                # Refusals by name, and every error-level line (JSON records or text lines): a failed round of a
+                # background worker (the relay, a consumer) is logged and retried without its cause in every format.
+                output = process.output()
+                refusals = sorted(set(re.findall(r"AccessDenied[^\n]{0,160}", output)))
+                errors = re.findall(r'^.*(?:"level":"(?:error|critical)"|^\S+ (?:error|critical) ).*$', output, re.M)
+                c.check(f"e2e: the {process.name} process was refused nothing and logged no error (its role's policy is enough)",
+                        not refusals and not errors, (refusals + errors)[:3])
         except Failure as failure:
             c.check("e2e: the pipeline ran to the end", False,
                     f"{failure}\n" + "\n".join(f"--- {p.name} output (tail):\n{p.output()[-3000:]}" for p in processes))
