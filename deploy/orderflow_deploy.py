@@ -5,7 +5,8 @@ The one deploy command (deploy/deploy is a wrapper) and the deploy step of scrip
 order of the stacks, the parameters each receives and the wait for CREATE_COMPLETE are the same in both.
 
     deploy/deploy up   --artifact-bucket B [--alert-email E] [--certificate-arn A] [--nat per-az] [-p Key=Value ...]
-    deploy/deploy down [--env orderflow]
+    deploy/deploy export [--env orderflow]     (the data stack's tables -> the uploads bucket, exports/<time>/<table>/)
+    deploy/deploy down [--env orderflow] [--no-export]     (exports first, then deletes; data is retained)
 """
 from __future__ import annotations
 
@@ -128,6 +129,53 @@ def delete_stack(cfn, environment: str, layer: str, timeout_s: float = 3600) -> 
     raise TimeoutError(f"stack {name} not deleted after {timeout_s:.0f} s")
 
 
+# The data stack's tables (by the names of their ARN exports), saved to the uploads bucket before a teardown.
+EXPORTED_TABLES = ("OrdersTableArn", "OutboxTableArn", "AnalyticsTableArn")
+
+
+def stack_exports(cfn) -> dict[str, str]:
+    exports, token = {}, None
+    while True:
+        page = cfn.list_exports(**({"NextToken": token} if token else {}))
+        exports.update({e["Name"]: e["Value"] for e in page["Exports"]})
+        token = page.get("NextToken")
+        if not token:
+            return exports
+
+
+def export_tables(cfn, dynamodb, environment: str, prefix: str = "exports/", timeout_s: float = 3600, poll_s: float = 10,
+                  log=print) -> dict[str, dict]:
+    """Seed 004, export before teardown: a point-in-time export (DynamoDB JSON) of every table of the data stack into
+    the uploads bucket under `<prefix><UTC time>/<table>`, waited for. Returns table -> export description; raises if
+    an export fails, so a teardown that depends on it stops before deleting anything."""
+    exports = stack_exports(cfn)
+    bucket = exports[f"{environment}-data-UploadsBucketName"]
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    started: dict[str, str] = {}
+    for name in EXPORTED_TABLES:
+        arn = exports[f"{environment}-data-{name}"]
+        table = arn.rsplit("/", 1)[1]
+        log(f"==> exporting {table} to s3://{bucket}/{prefix}{stamp}/{table}")
+        started[table] = dynamodb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket=bucket, S3Prefix=f"{prefix}{stamp}/{table}", ExportFormat="DYNAMODB_JSON")["ExportDescription"]["ExportArn"]
+    finished: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(finished) < len(started):
+        for table, arn in started.items():
+            if table in finished:
+                continue
+            description = dynamodb.describe_export(ExportArn=arn)["ExportDescription"]
+            if description["ExportStatus"] == "FAILED":
+                raise RuntimeError(f"export of {table} failed: {description.get('FailureCode')} {description.get('FailureMessage')}")
+            if description["ExportStatus"] == "COMPLETED":
+                finished[table] = description
+        if len(finished) < len(started):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"exports of {sorted(set(started) - set(finished))} not complete after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+    return finished
+
+
 def delete_all(cfn, environment: str, log=print) -> None:
     """Deletes the stacks newest first."""
     for layer in reversed(STACKS):
@@ -138,7 +186,8 @@ def delete_all(cfn, environment: str, log=print) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="deploy/deploy", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("action", choices=["up", "export", "down"])
+    parser.add_argument("--no-export", action="store_true", help="down: skip the export of the tables (not recommended)")
     parser.add_argument("--env", default="orderflow", help="EnvironmentName: stack and export prefix")
     parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION, then the SDK's configuration)")
     parser.add_argument("--artifact-bucket", help="bucket holding the release artifact and the Lambda zip")
@@ -156,6 +205,11 @@ def main(argv: list[str]) -> int:
     if not region:
         parser.error("no AWS region: pass --region or set AWS_REGION (or a region in the AWS config file)")
     cfn = boto3.client("cloudformation", region_name=region)
+    if args.action in ("export", "down") and not (args.action == "down" and args.no_export):
+        for table, export in export_tables(cfn, boto3.client("dynamodb", region_name=region), args.env).items():
+            print(f"{table}: {export.get('ItemCount', '?')} items exported to s3://{export['S3Bucket']}/{export['S3Prefix']}")
+    if args.action == "export":
+        return 0
     if args.action == "down":
         delete_all(cfn, args.env)
         print("stacks deleted; the tables and buckets are retained (see deploy/README.md, teardown)")

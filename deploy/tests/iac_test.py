@@ -6,6 +6,7 @@ Prints one line per check and ends with `iac: N passed, M failed`; exits 1 on an
 from __future__ import annotations
 
 import ast
+import gzip
 import io
 import json
 import os
@@ -25,9 +26,11 @@ REPO = DEPLOY.parent
 sys.path[:0] = [str(HERE), str(DEPLOY)]
 
 import cfn_model  # noqa: E402
+import e2e_pipeline  # noqa: E402
 import moto_gaps  # noqa: E402
 import orderflow_deploy  # noqa: E402
 import policy  # noqa: E402
+import role_permissions  # noqa: E402
 
 
 class Checks:
@@ -105,6 +108,18 @@ def policies(checks: Checks, templates: dict[str, dict]) -> None:
         checks.check(f"rule can fail: {name}", bool(policy.RULES[name](policy.mutated(templates, edit))))
     for name, what, edit in policy.extra_mutations():
         checks.check(f"rule can fail: {name} ({what})", bool(policy.RULES[name](policy.mutated(templates, edit))))
+    readme = (REPO / "README.md").read_text()
+    checks.check("README's IAM table (On AWS) lists exactly what each role's policy grants on the data resources",
+                 not (problems := role_permissions.readme_matches_templates(templates, readme)), problems)
+
+    def drop_batch_get(t: dict) -> None:
+        statement = t["security"]["Resources"]["ApiInstanceRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+        statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:BatchGetItem"]
+    checks.check("rule can fail: README's IAM table vs the template (the API role loses Orders BatchGetItem)",
+                 bool(role_permissions.readme_matches_templates(policy.mutated(templates, drop_batch_get), readme)))
+    checks.check("rule can fail: README's IAM table vs the template (README lists Query on Orders for the worker)",
+                 bool(role_permissions.readme_matches_templates(
+                     templates, readme.replace("| worker | `Orders`: GetItem,", "| worker | `Orders`: Query, GetItem,"))))
 
 
 # ==================================================================== 4. moto
@@ -385,14 +400,25 @@ def inspect_security(d: Deployment, c: Checks) -> None:
 
 def inspect_data(d: Deployment, c: Checks) -> None:
     p, ddb, sqs, sns, s3 = d.physical["data"], d.client("dynamodb"), d.client("sqs"), d.client("sns"), d.client("s3")
-    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId")):
+    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId"), ("AnalyticsTable", "Key")):
         description = ddb.describe_table(TableName=p[table])["Table"]
         c.equal(f"data: {p[table]} key schema", description["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}])
         c.equal(f"data: {p[table]} key type", description["AttributeDefinitions"], [{"AttributeName": key, "AttributeType": "S"}])
         c.equal(f"data: {p[table]} on-demand", description.get("BillingModeSummary", {}).get("BillingMode"), "PAY_PER_REQUEST")
         backups = ddb.describe_continuous_backups(TableName=p[table])["ContinuousBackupsDescription"]
         c.equal(f"data: {p[table]} point-in-time recovery", backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
-    c.equal("data: table names", (p["OrdersTable"], p["OutboxTable"]), ("Orders", "OrdersOutbox"))
+    c.equal("data: table names", (p["OrdersTable"], p["OutboxTable"], p["AnalyticsTable"]),
+            ("Orders", "OrdersOutbox", "OrdersAnalytics"))
+    ttl = ddb.describe_time_to_live(TableName=p["AnalyticsTable"])["TimeToLiveDescription"]
+    c.equal("data: OrdersAnalytics expires its de-dup markers and minute buckets by TTL on ExpiresAt",
+            (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")), ("ENABLED", "ExpiresAt"))
+    for table in ("OrdersTable", "OutboxTable"):
+        ttl = ddb.describe_time_to_live(TableName=p[table])["TimeToLiveDescription"]
+        c.equal(f"data: {p[table]} has no TTL (orders and pending events never expire)", ttl.get("TimeToLiveStatus"), "DISABLED")
+    exports = d.exports()
+    c.equal("data: the analytics table's name and ARN are exported for the other stacks",
+            (exports.get("orderflow-data-AnalyticsTableName"), exports.get("orderflow-data-AnalyticsTableArn")),
+            ("OrdersAnalytics", f"arn:aws:dynamodb:{d.REGION}:123456789012:table/OrdersAnalytics"))
     for queue, dlq in (("HighValueQueue", "HighValueDeadLetterQueue"), ("UploadsQueue", "UploadsDeadLetterQueue")):
         attributes = sqs.get_queue_attributes(QueueUrl=p[queue], AttributeNames=["All"])["Attributes"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=p[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -489,6 +515,7 @@ def inspect_compute(d: Deployment, c: Checks) -> None:
         c.check(f"compute: {template} user data installs orderflow {command} with the stacks' resource names",
                 f"/opt/orderflow/deploy/instance/install {command} orderflow" in user_data
                 and "ORDERFLOW_AWS_ORDERS_TABLE=Orders" in user_data and "ORDERFLOW_AWS_STREAM=OrdersStream" in user_data
+                and "ORDERFLOW_AWS_ANALYTICS_TABLE=OrdersAnalytics\n" in user_data
                 and f"ORDERFLOW_AWS_UPLOADS_BUCKET=myapp-uploads-123456789012-{d.REGION}" in user_data, user_data[:400])
         c.check(f"compute: {template} uses {profile} and app-sg",
                 data.get("IamInstanceProfile", {}).get("Arn", "").endswith(sec[profile])
@@ -593,8 +620,20 @@ def inspect_observability(d: Deployment, c: Checks) -> None:
 
 def teardown(d: Deployment, c: Checks) -> None:
     data = d.physical["data"]
-    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
+    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", "OrdersAnalytics": "dynamodb",
+                data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
                 d.physical["observability"]["TrailBucket"]: "s3"}
+    # Seed 004: export before teardown (what `deploy/deploy down` does first), read back after the stacks are gone.
+    ddb = d.client("dynamodb")
+    expected = {}
+    for table in ("Orders", "OrdersOutbox", "OrdersAnalytics"):
+        items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        expected[table] = sorted(json.dumps(item, sort_keys=True) for item in items)
+    exports = orderflow_deploy.export_tables(d.client("cloudformation"), ddb, d.ENV, timeout_s=120, poll_s=0.5,
+                                             log=lambda line: print(f"  ..    {line[4:]}"))
+    c.equal("teardown: every table exported to the uploads bucket first (export COMPLETED)",
+            {table: (e["ExportStatus"], e["S3Bucket"]) for table, e in exports.items()},
+            {table: ("COMPLETED", data["UploadsBucket"]) for table in expected})
     replay = moto_gaps.Replay(d.client)
     for layer in reversed(orderflow_deploy.STACKS):
         for _, name, kind, physical, props in reversed([r for r in d.created_by_test if r[0] == layer]):
@@ -622,6 +661,19 @@ def teardown(d: Deployment, c: Checks) -> None:
             c.check(f"teardown: {name} retained (DeletionPolicy Retain)", True)
         except Exception as error:  # noqa: BLE001
             c.check(f"teardown: {name} retained (DeletionPolicy Retain)", False, error)
+    s3 = d.client("s3")
+    # Listed whole and filtered here: moto 5.2.1 refuses the signature of a listing whose Prefix contains "/".
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=data["UploadsBucket"])
+            for o in page.get("Contents", [])]
+    for table, export in exports.items():
+        objects = [{"Key": key} for key in keys if key.startswith(export["S3Prefix"] + "/")]
+        exported = sorted(json.dumps(json.loads(line)["Item"], sort_keys=True)
+                          for o in objects if o["Key"].endswith(".gz")
+                          for line in gzip.decompress(s3.get_object(Bucket=data["UploadsBucket"], Key=o["Key"])["Body"].read())
+                          .decode().splitlines() if line.strip())
+        c.check(f"teardown: the export of {table} ({len(expected[table])} items) survives in the retained uploads bucket, "
+                "item for item", exported == expected[table] and (table != "Orders" or len(exported) >= 3),
+                f"{len(exported)} exported, {len(expected[table])} in the table")
     c.check("teardown: the upload made during the test is still in the retained bucket",
             d.client("s3").get_object(Bucket=data["UploadsBucket"], Key="orders/iac-probe.json")["Body"].read().startswith(b'{"OrderID"'))
 
@@ -683,6 +735,11 @@ def moto(checks: Checks, templates: dict[str, dict]) -> None:
             inspections[layer](deployment, checks)
         except Exception:  # noqa: BLE001
             checks.check(f"{layer}: inspection ran to the end", False, traceback.format_exc(limit=3))
+    checks.section("end to end on the stacks' resources: API and worker processes, each limited to its role's policy")
+    try:
+        e2e_pipeline.run(deployment, checks)
+    except Exception:  # noqa: BLE001
+        checks.check("e2e: ran to the end", False, traceback.format_exc(limit=5))
     checks.section("teardown (delete the stacks newest first; data is retained)")
     try:
         teardown(deployment, checks)

@@ -50,7 +50,8 @@ DROPPED_PROPERTIES = {
     "AWS::EC2::VPC": {prop: f"{MOTO} CloudFormation keeps only CidrBlock and InstanceTenancy"
                       for prop in ("EnableDnsSupport", "EnableDnsHostnames")},
     "AWS::EC2::Subnet": {"MapPublicIpOnLaunch": f"{MOTO} CloudFormation ignores MapPublicIpOnLaunch"},
-    "AWS::DynamoDB::Table": {"PointInTimeRecoverySpecification": f"{MOTO} CloudFormation ignores PITR"},
+    "AWS::DynamoDB::Table": {"PointInTimeRecoverySpecification": f"{MOTO} CloudFormation ignores PITR",
+                             "TimeToLiveSpecification": f"{MOTO} CloudFormation ignores the TTL attribute"},
     "AWS::EC2::SecurityGroup": {"SecurityGroupEgress": f"{MOTO} CloudFormation reads only SecurityGroupIngress"},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"LoadBalancerAttributes": f"{MOTO} CloudFormation ignores attributes"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"TargetGroupAttributes": f"{MOTO} CloudFormation ignores attributes"},
@@ -67,8 +68,10 @@ NOT_VERIFIABLE = [
     ("user data, systemd unit, logrotate, CloudWatch agent on the instances",
      "moto does not boot instances; the policy test checks the launch template's user data and the unit/logrotate files instead"),
     ("/health answering through the ALB and NLB", "moto's load balancers route no traffic"),
-    ("IAM policies being sufficient and nothing more at run time",
-     "moto evaluates only the caller's own policy, not roles assumed by instances or Lambda (issue 4 item 5, not done here)"),
+    ("IAM resource scoping of DynamoDB, SNS and Kinesis statements (which table, topic, stream) at run time",
+     "moto authorises those services against Resource \"*\" only; the e2e test runs the API and worker under their "
+     "role policies with those resources widened to \"*\" (SQS and S3 keep their exact ARNs), and the policy test "
+     "checks the ARNs themselves"),
     ("alarms changing state and notifying lab-alerts; the e-mail subscription confirmation",
      "moto stores alarms but does not evaluate metrics or send e-mail"),
     ("flow-log, CloudTrail and S3 access-log delivery; Glacier transitions",
@@ -255,9 +258,12 @@ class Replay:
         elif resource_type == "AWS::EC2::Subnet":
             self.client("ec2").modify_subnet_attribute(SubnetId=physical, MapPublicIpOnLaunch={
                 "Value": str(value).lower() == "true"})
-        elif resource_type == "AWS::DynamoDB::Table":
+        elif resource_type == "AWS::DynamoDB::Table" and prop == "PointInTimeRecoverySpecification":
             self.client("dynamodb").update_continuous_backups(TableName=physical, PointInTimeRecoverySpecification={
                 "PointInTimeRecoveryEnabled": str(value["PointInTimeRecoveryEnabled"]).lower() == "true"})
+        elif resource_type == "AWS::DynamoDB::Table" and prop == "TimeToLiveSpecification":
+            self.client("dynamodb").update_time_to_live(TableName=physical, TimeToLiveSpecification={
+                "AttributeName": value["AttributeName"], "Enabled": str(value["Enabled"]).lower() == "true"})
         elif resource_type == "AWS::EC2::SecurityGroup":
             self._security_group_egress(physical, value)
         elif resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
@@ -344,3 +350,36 @@ def _notification(value: dict) -> dict:
         api.setdefault("TopicConfigurations", []).append(
             {"TopicArn": config["Topic"], "Events": [config["Event"]], "Filter": filter_of(config)})
     return api
+
+
+# ------------------------------------------------------------------ IAM as moto evaluates it (the e2e pipeline test)
+# moto authorises DynamoDB, SNS and Kinesis requests against Resource "*" (it knows no resource ARN for them), so a
+# statement naming a table, topic or stream ARN never matches there. SQS (queue ARN) and S3 (bucket/key ARN) are
+# evaluated on the real resource and keep their exact ARNs.
+MOTO_RESOURCE_STAR_SERVICES = {"dynamodb", "sns", "kinesis"}
+# moto names the action after the operation where AWS authorises a batch or transaction as its single-item action.
+MOTO_OPERATION_ACTIONS = {
+    "dynamodb:PutItem": ["dynamodb:TransactWriteItems"], "dynamodb:UpdateItem": ["dynamodb:TransactWriteItems"],
+    "sns:Publish": ["sns:PublishBatch"], "sqs:SendMessage": ["sqs:SendMessageBatch"],
+    "sqs:DeleteMessage": ["sqs:DeleteMessageBatch"], "sqs:ChangeMessageVisibility": ["sqs:ChangeMessageVisibilityBatch"],
+}
+
+
+def moto_policy(document: dict) -> dict:
+    """A role policy (resolved ARNs) as moto 5.2.1 must read it to grant what AWS grants, and nothing more: the
+    resources of DynamoDB, SNS and Kinesis statements only are widened to "*" (moto matches those services against
+    "*" alone; in moto the role's tables, topic and stream therefore share one grant, which is the only widening), and
+    each single-item action gains the operation-named action moto checks for its batch or transaction. Every other
+    statement, and every other service's resources, stay exactly as the template has them."""
+    statements = []
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        services = {action.split(":", 1)[0] for action in actions}
+        translated = dict(statement)
+        translated["Action"] = list(dict.fromkeys(actions + [extra for a in actions for extra in MOTO_OPERATION_ACTIONS.get(a, [])]))
+        if services & MOTO_RESOURCE_STAR_SERVICES:
+            if not services <= MOTO_RESOURCE_STAR_SERVICES:
+                raise ValueError(f"statement {statement.get('Sid')} mixes {sorted(services)}: cannot widen only some resources")
+            translated["Resource"] = "*"
+        statements.append(translated)
+    return {**document, "Statement": statements}
