@@ -4,7 +4,7 @@
 The one deploy command (deploy/deploy is a wrapper) and the deploy step of scripts/test-iac share this module, so the
 order of the stacks, the parameters each receives and the wait for CREATE_COMPLETE are the same in both.
 
-    deploy/deploy up   --artifact-bucket B [--alert-email E] [--certificate-arn A] [--nat per-az] [-p Key=Value ...]
+    deploy/deploy up   --artifact-bucket B --auth-issuer URL --auth-client-ids IDS [--alert-email E] [--certificate-arn A] [--nat per-az] [-p Key=Value ...]
     deploy/deploy export [--env orderflow]     (the data stack's tables -> the uploads bucket, exports/<time>/<table>/)
     deploy/deploy down [--env orderflow] [--no-export]     (exports first, then deletes; data is retained)
 """
@@ -194,6 +194,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--alert-email", default="", help="subscribed to lab-alerts")
     parser.add_argument("--certificate-arn", default="", help="ACM certificate: adds HTTPS 443, 80 redirects")
     parser.add_argument("--nat", choices=["single", "per-az"], default="single")
+    parser.add_argument("--auth-issuer", default="", help="up: token issuer of the API, e.g. a Cognito user pool's https://cognito-idp.REGION.amazonaws.com/POOL")
+    parser.add_argument("--auth-client-ids", default="", help="up: app client ids whose access tokens the API accepts, comma-separated")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="any other template parameter, passed to every stack that declares it")
     args = parser.parse_args(argv)
@@ -216,8 +218,11 @@ def main(argv: list[str]) -> int:
         return 0
     if not args.artifact_bucket:
         parser.error("up needs --artifact-bucket")
+    if not args.auth_issuer or not args.auth_client_ids:
+        parser.error("up needs --auth-issuer and --auth-client-ids: the API instances listen on the network and require tokens")
     values = {"ArtifactBucketName": args.artifact_bucket, "LambdaCodeBucket": args.artifact_bucket,
-              "AlertEmail": args.alert_email, "CertificateArn": args.certificate_arn, "NatGateways": args.nat}
+              "AlertEmail": args.alert_email, "CertificateArn": args.certificate_arn, "NatGateways": args.nat,
+              "AuthIssuerUrl": args.auth_issuer, "AuthClientIds": args.auth_client_ids}
     for item in args.parameter:
         key, sep, value = item.partition("=")
         if not sep:

@@ -41,6 +41,9 @@ PROCESSES = {
 }
 # What the user data sets for the machine, not for the process under test (host, port, paths are the test's).
 MACHINE_ONLY = {"ORDERFLOW_COMMAND", "ORDERFLOW_HOST", "ORDERFLOW_PORT", "ORDERFLOW_DATA_DIR", "ORDERFLOW_LOG_FILE"}
+# The API's token settings name the user pool of a real deployment; the test's processes listen on loopback only, where
+# the server allows running without authentication (the JWT checks have their own tests in the Swift suites).
+AUTH_SETTINGS = {"ORDERFLOW_AUTH", "ORDERFLOW_JWKS_URL", "ORDERFLOW_JWT_ISSUER", "ORDERFLOW_JWT_AUDIENCE"}
 
 
 class Failure(Exception):
@@ -225,7 +228,7 @@ def run(d, c) -> None:
     for role, launch_template in templates.items():
         user_data = ec2.describe_launch_template_versions(LaunchTemplateId=compute[launch_template])[
             "LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"]
-        variables = {k: v for k, v in instance_environment(user_data).items() if k not in MACHINE_ONLY}
+        variables = {k: v for k, v in instance_environment(user_data).items() if k not in MACHINE_ONLY | AUTH_SETTINGS}
         environments[role] = {**base, **variables, **keys[role]}
     # moto refuses the Lambda API with authentication on: the function's environment comes from the compute template,
     # resolved against this deployment, as CloudFormation gives it to the function.

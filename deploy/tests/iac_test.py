@@ -145,7 +145,9 @@ class Deployment:
         self.unverified: list[tuple[str, str]] = []  # found during the run, printed with NOT_VERIFIABLE
         self.artifacts = f"orderflow-iac-artifacts-{uuid.uuid4().hex[:8]}"
         self.values = {"ArtifactBucketName": self.artifacts, "LambdaCodeBucket": self.artifacts,
-                       "AlertEmail": "ops@example.com", "InternalLoadBalancer": "disabled", **(values or {})}
+                       "AlertEmail": "ops@example.com", "InternalLoadBalancer": "disabled",
+                       "AuthIssuerUrl": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", "AuthClientIds": "example-client",
+                       **(values or {})}
         # The parameters a real deployment uses: the replay applies what moto left out as if deployed with these.
         self.production = dict(self.values, InternalLoadBalancer="enabled")
 
