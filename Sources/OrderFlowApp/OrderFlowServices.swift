@@ -12,11 +12,14 @@ public struct OrderFlowServices: Sendable {
     public let alarms: Alarms?
     /// How callers authenticate (none: loopback only).
     public let auth: AuthConfiguration
+    /// Where state-changing requests are recorded (nil: not kept).
+    public let audit: (any AuditTrail)?
     /// The process's metrics (the order service records into the same registry).
     public var metrics: OrderFlowMetrics { orders.metrics }
 
     public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
-                status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil, auth: AuthConfiguration = .none) {
+                status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil, auth: AuthConfiguration = .none,
+                audit: (any AuditTrail)? = nil) {
         self.orders = orders
         self.analytics = analytics
         self.objects = objects
@@ -25,5 +28,6 @@ public struct OrderFlowServices: Sendable {
         self.clock = clock
         self.alarms = alarms
         self.auth = auth
+        self.audit = audit
     }
 }

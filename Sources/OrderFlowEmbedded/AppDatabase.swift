@@ -46,6 +46,7 @@ public final class AppDatabase: Sendable {
         MessagingSchema.register(in: &migrator)
         AnalyticsSchema.register(in: &migrator)
         AuthSchema.register(in: &migrator)
+        AuditSchema.register(in: &migrator)
         return migrator
     }
 }

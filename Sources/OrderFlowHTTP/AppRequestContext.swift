@@ -11,8 +11,14 @@ public struct AppRequestContext: RequestContext {
     /// The request id (the client's `X-Request-Id` when it is a sane token, or a new one).
     public var requestId: String?
 
+    /// Filled in by inner middleware for the outer ones (the audit middleware reads the principal).
+    public let notes = RequestNotes()
+    /// The client's address.
+    public let remoteAddress: String?
+
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read explicitly with per-route limits, so the framework's default decoder limit is the largest of them.

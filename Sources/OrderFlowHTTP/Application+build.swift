@@ -25,6 +25,7 @@ public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfig
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: RequestIdentityMiddleware())
+    if let trail = services.audit { router.add(middleware: AuditMiddleware(trail: trail, clock: services.clock)) }
     router.add(middleware: AuthMiddleware(auth: services.auth))
     router.add(middleware: ProblemMiddleware())
     OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)

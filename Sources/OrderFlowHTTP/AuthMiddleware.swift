@@ -16,6 +16,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         var context = context
         guard auth.isEnabled else {
+            context.notes.principalId = Principal.anonymous.id
             context.principal = .anonymous
             return try await next(request, context)
         }
@@ -23,6 +24,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw Problem(.unauthorized, status: .unauthorized, detail: "send a valid bearer token (Authorization: Bearer …) or API key (X-API-Key: …)")
         }
         context.logger[metadataKey: "principal"] = .string(principal.id)
+        context.notes.principalId = principal.id
         guard principal.scopes.contains(scope) else {
             throw Problem(.forbidden, status: .forbidden, detail: "this credential lacks the scope \(scope.rawValue)",
                           extra: [JSONMember(key: "requiredScope", value: .string(scope.rawValue))])
@@ -71,6 +73,7 @@ public enum RouteScopes {
         "GET /status/recent-orders": .ordersRead,
         "GET /metrics": .admin,
         "GET /alarms": .admin,
+        "GET /audit": .admin,
         "GET /queues": .admin,
         "GET /queues/{name}/dlq": .admin,
         "POST /queues/{name}/dlq/redrive": .admin,

@@ -23,6 +23,7 @@ public struct EmbeddedSystem: Sendable {
     public let uploadsQueue: SQLiteQueue
     public let ordersStream: SQLiteStream
     let webhookDispatcher: WebhookDispatcher
+    let auditDigests: AuditDigestService
     let logger: Logger
 
     /// The version this binary reports.
@@ -67,8 +68,11 @@ public struct EmbeddedSystem: Sendable {
         }
         let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: messaging, metrics: orderService.metrics),
                             topic: messaging.topic(named: names.alertsTopic), clock: clock, logger: logger)
+        let auditTrail = SQLiteAuditTrail(database: database)
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status,
-                                         clock: clock, alarms: alarms, auth: try await authentication(configuration, database: database, clock: clock))
+                                         clock: clock, alarms: alarms, auth: try await authentication(configuration, database: database, clock: clock),
+                                         audit: auditTrail)
+        let auditKey = try AuditSigningKey.load(directory: directory)
         return EmbeddedSystem(
             configuration: configuration,
             database: database,
@@ -86,6 +90,7 @@ public struct EmbeddedSystem: Sendable {
             uploadsQueue: uploadsQueue,
             ordersStream: stream,
             webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
+            auditDigests: AuditDigestService(trail: auditTrail, key: auditKey, clock: clock, logger: logger),
             logger: logger
         )
     }
@@ -105,7 +110,7 @@ public struct EmbeddedSystem: Sendable {
     /// The background workers, in start order.
     public var workers: [any Service] {
         [relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher, StreamRetention(stream: ordersStream, logger: logger)]
-            + (services.alarms.map { [AlarmService(alarms: $0)] } ?? [])
+            + (services.alarms.map { [AlarmService(alarms: $0)] } ?? []) + [auditDigests]
     }
 
     /// The HTTP application with every worker attached.

@@ -16,10 +16,21 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(name: .customLong("data-dir"), help: "The data directory (env ORDERFLOW_DATA_DIR, default ./orderflow-data).") var dataDirectory: String?
 
         func keys() throws -> APIKeys {
+            APIKeys(store: SQLiteAPIKeyStore(database: try database()))
+        }
+
+        func database() throws -> AppDatabase {
             let directory = URL(fileURLWithPath: Settings.value(dataDirectory, env: "ORDERFLOW_DATA_DIR") ?? "orderflow-data")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let database = try AppDatabase(path: directory.appendingPathComponent("orderflow.sqlite").path)
-            return APIKeys(store: SQLiteAPIKeyStore(database: database))
+            return try AppDatabase(path: directory.appendingPathComponent("orderflow.sqlite").path)
+        }
+
+        /// Key administration is an admin action: it goes into the audit trail as done by `cli:<user>` on this host.
+        func audit(_ action: String, keyId: String) async throws {
+            let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            _ = try await SQLiteAuditTrail(database: database()).append([AuditRecord(
+                time: SystemClock().now(), principal: "cli:\(user)", method: "CLI", route: "apikey \(action)", resource: "apikey=\(keyId)",
+                status: 0, sourceAddress: "local", requestId: "")])
         }
     }
 
@@ -38,6 +49,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             }
             guard !name.isEmpty, name.count <= 100 else { throw usage("--name must be 1–100 characters") }
             let (key, text) = try await location.keys().create(name: name, scopes: granted)
+            try await location.audit("create", keyId: key.id)
             print(text)
             printError("created API key \(key.id) (\(key.name)) with scopes \(key.scopes.sorted().map(\.rawValue).joined(separator: ",")); "
                        + "the key above is shown only now: send it as X-API-Key")
@@ -63,6 +75,7 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard try await location.keys().store.revoke(id: id, at: SystemClock().now()) else { throw usage("no API key \(id)") }
+            try await location.audit("revoke", keyId: id)
             print("revoked \(id)")
         }
     }

@@ -8,7 +8,7 @@ struct OrderFlowCommand: AsyncParsableCommand {
         abstract: "E-commerce order processing: API, durable events, review queue, analytics stream and upload ingestion.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, LambdaCommand.self, AWSCommand.self, StatusCommand.self, OrdersCommand.self, DLQCommand.self, SubmitCommand.self,
-            UploadCommand.self, ExportCommand.self, ImportCommand.self, BackupCommand.self, LogsCommand.self, APIKeyCommand.self, BenchCommand.self,
+            UploadCommand.self, ExportCommand.self, ImportCommand.self, BackupCommand.self, LogsCommand.self, APIKeyCommand.self, AuditCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -12,6 +12,7 @@ struct OperationsController {
         router.get("/status/aws-requests", use: awsRequests)
         router.get("/metrics", use: metrics)
         router.get("/alarms", use: alarms)
+        router.get("/audit", use: audit)
         router.get("/status/recent-orders", use: recentOrders)
         router.get("/stats", use: stats)
         router.get("/queues", use: queues)
@@ -44,6 +45,41 @@ struct OperationsController {
     /// The orders this process accepted most recently, newest first (the dashboard's list; process-local).
     @Sendable func recentOrders(_ request: Request, context: AppRequestContext) async throws -> Response {
         .json(.object(["orders": .array(services.orders.recentlyAccepted(limit: 20).map(\.json))]))
+    }
+
+    /// The audit trail, oldest first: `after` (a sequence number, for paging), `limit` (1–1000), `principal`, `route`.
+    @Sendable func audit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let trail = services.audit else { throw Problem.notFound("this process keeps no audit trail") }
+        let parameters = request.uri.queryParameters
+        var after: Int64 = 0
+        if let text = parameters.get("after") {
+            guard let value = Int64(text), value >= 0 else { throw Problem.invalidField("after", "must be a sequence number") }
+            after = value
+        }
+        var limit = 100
+        if let text = parameters.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw Problem.invalidField("limit", "must be a whole number from 1 to 1000") }
+            limit = value
+        }
+        let entries = try await trail.entries(after: after, limit: limit, principal: parameters.get("principal"), route: parameters.get("route"))
+        return .json(.object([
+            "entries": .array(entries.map { entry in
+                .object([
+                    "sequence": .int(entry.sequence),
+                    "time": .string(entry.record.time.iso8601),
+                    "principal": .string(entry.record.principal),
+                    "method": .string(entry.record.method),
+                    "route": .string(entry.record.route),
+                    "resource": .string(entry.record.resource),
+                    "status": .int(Int64(entry.record.status)),
+                    "sourceAddress": .string(entry.record.sourceAddress),
+                    "requestId": .string(entry.record.requestId),
+                    "previousHash": .string(entry.previousHash),
+                    "hash": .string(entry.hash),
+                ])
+            }),
+            "next": entries.count == limit ? .string(String(entries.last?.sequence ?? after)) : .null,
+        ]))
     }
 
     /// The cost meter alone (no calls to the backend, so reading it costs nothing); 404 on the embedded backend.
