@@ -33,14 +33,15 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// An API key when one is sent (and keys are on), else a bearer token (when tokens are on).
     func authenticate(_ request: Request) async -> Principal? {
-        if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", let jwt = auth.jwt else { return nil }
-            return await jwt.principal(for: String(parts[1]).trimmingCharacters(in: .whitespaces))
-        }
         if let key = request.headers[.xAPIKey], let apiKeys = auth.apiKeys {
             return try? await apiKeys.authenticate(key)
+        }
+        if let authorization = request.headers[.authorization], let jwt = auth.jwt {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            return await jwt.principal(for: String(parts[1]).trimmingCharacters(in: .whitespaces))
         }
         return nil
     }

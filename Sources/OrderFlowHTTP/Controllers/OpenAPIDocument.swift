@@ -55,8 +55,7 @@ enum OpenAPIDocument {
             "200":
               description: The OpenAPI document.
               content:
-                application/yaml:
-                  schema: {type: string}
+                application/yaml: {}
       /orders:
         post:
           tags: [orders]
