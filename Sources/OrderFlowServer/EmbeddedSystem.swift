@@ -23,6 +23,7 @@ public struct EmbeddedSystem: Sendable {
     public let uploadsQueue: SQLiteQueue
     public let ordersStream: SQLiteStream
     let webhookDispatcher: WebhookDispatcher
+    let walCheckpointer: WALCheckpointer
     let logger: Logger
 
     /// The version this binary reports.
@@ -78,13 +79,15 @@ public struct EmbeddedSystem: Sendable {
             uploadsQueue: uploadsQueue,
             ordersStream: stream,
             webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
+            walCheckpointer: try WALCheckpointer(database: database, logger: logger),
             logger: logger
         )
     }
 
     /// The background workers, in start order.
     public var workers: [any Service] {
-        [relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher, StreamRetention(stream: ordersStream, logger: logger)]
+        [walCheckpointer, relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher,
+         StreamRetention(stream: ordersStream, logger: logger)]
     }
 
     /// The HTTP application with every worker attached.
