@@ -30,6 +30,9 @@ public final class AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(walAutocheckpointPages)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB switches the pool's writer to `synchronous = NORMAL` when it turns on WAL mode, after
+        // `prepareDatabase` ran: without this, commits returned before reaching the disk (only checkpoints flushed).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
         try Self.migrator.migrate(pool)
     }

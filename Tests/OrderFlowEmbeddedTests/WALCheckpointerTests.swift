@@ -71,3 +71,16 @@ struct WALCheckpointerTests {
         case notCreated
     }
 }
+
+@Suite("Durability settings")
+struct DurabilitySettingsTests {
+    @Test("the writer commits with synchronous = FULL in WAL mode (GRDB's WAL set-up must not leave it at NORMAL)")
+    func writerFlushesEveryCommit() async throws {
+        let database = try AppDatabase.temporary()
+        let (journal, synchronous) = try await database.pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(journal == "wal")
+        #expect(synchronous == 2)
+    }
+}
