@@ -72,7 +72,7 @@ public struct EmbeddedSystem: Sendable {
                 outbox: store, highValueTopic: highValueTopic, ordersStream: stream, logger: logger,
                 transactional: store.transactionalDelivery(ordersStream: stream, highValueTopic: highValueTopic)
             ),
-            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
+            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger, concurrency: 4),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
             highValueQueue: highValueQueue,

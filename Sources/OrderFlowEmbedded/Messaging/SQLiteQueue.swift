@@ -22,7 +22,7 @@ public struct SQLiteQueue: MessageQueue {
             throw MessagingError.batchTooLarge(limit: MessagingLimits.sendBatch)
         }
         guard !messages.isEmpty else { return }
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             try Self.send(messages, to: name, in: db, context: context)
         }
     }
@@ -43,7 +43,7 @@ public struct SQLiteQueue: MessageQueue {
             // Read before looking: a send that commits after this read bumps the generation, so the wait below
             // returns at once instead of missing it.
             let seen = signal.generation
-            let outcome = try await context.database.pool.write { [name, context] db in
+            let outcome = try await context.database.write { [name, context] db in
                 try Self.receiveNow(from: name, maxMessages: maxMessages, visibilityTimeout: visibilityTimeout, in: db, context: context)
             }
             if !outcome.messages.isEmpty { return outcome.messages }
@@ -65,7 +65,7 @@ public struct SQLiteQueue: MessageQueue {
             throw MessagingError.batchTooLarge(limit: MessagingLimits.deleteBatch)
         }
         guard !receiptHandles.isEmpty else { return }
-        try await context.database.pool.write { [name] db in
+        try await context.database.write { [name] db in
             _ = try QueueDefinition.find(db, named: name)
             // One prepared statement, one probe of the receipt-handle index per handle: the query-interface form built
             // and compiled a new `IN (…)` statement on every call.
@@ -80,7 +80,7 @@ public struct SQLiteQueue: MessageQueue {
     /// given. A stale handle is ignored.
     public func changeVisibility(receiptHandle: String, timeout: Duration, lastError: String?) async throws {
         try MessagingLimits.validateTimeout(timeout, name: "timeout", max: MessagingLimits.maxVisibility)
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             _ = try QueueDefinition.find(db, named: name)
             let now = context.clock.now().millisecondsSinceEpoch
             var assignments = [StoredQueueMessage.Columns.visibleAt.set(to: now + timeout.wholeMilliseconds)]
@@ -102,7 +102,7 @@ public struct SQLiteQueue: MessageQueue {
     /// a queue without a dead-letter queue refuses, because dropping the message would lose it.
     public func moveToDeadLetterQueue(_ message: QueueMessage, reason: String) async throws {
         let receiptHandle = message.receiptHandle
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             let definition = try QueueDefinition.find(db, named: name)
             guard let deadLetterQueue = definition.deadLetterQueue else {
                 throw MessagingError.invalidArgument("queue \(name) has no dead-letter queue")

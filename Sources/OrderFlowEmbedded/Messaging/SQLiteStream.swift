@@ -58,7 +58,7 @@ public final class SQLiteStream: EventStream {
     /// Appends up to 500 records in one transaction and wakes waiting consumers.
     public func put(_ entries: [StreamEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await context.database.pool.write { db in
+        try await context.database.write { db in
             try self.append(entries, in: db)
         }
     }
@@ -188,7 +188,7 @@ public final class SQLiteStream: EventStream {
     @discardableResult
     public func trim() async throws -> Int {
         let cutoff = context.clock.now().millisecondsSinceEpoch - retention.wholeMilliseconds
-        return try await context.database.pool.write { [name] db in
+        return try await context.database.write { [name] db in
             try StoredStreamRecord
                 .filter(StoredStreamRecord.Columns.stream == name && StoredStreamRecord.Columns.arrivedAt < cutoff)
                 .deleteAll(db)

@@ -30,7 +30,7 @@ public struct SQLiteTopic: Topic {
             throw MessagingError.batchTooLarge(limit: MessagingBatchLimit.topicPublish)
         }
         guard !messages.isEmpty else { return }
-        try await context.database.pool.write { db in
+        try await context.database.write { db in
             try publish(messages, in: db)
         }
     }
