@@ -44,6 +44,8 @@ public final class WALCheckpointer: Service, Sendable {
             do {
                 try await checkpoint()
             } catch {
+                // Cancellation interrupts a checkpoint in progress (SQLITE_INTERRUPT): that is stopping, not failing.
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
