@@ -24,6 +24,7 @@ public struct EmbeddedSystem: Sendable {
     public let ordersStream: SQLiteStream
     let webhookDispatcher: WebhookDispatcher
     let auditDigests: AuditDigestService
+    let walCheckpointer: WALCheckpointer
     let logger: Logger
 
     /// The version this binary reports.
@@ -83,7 +84,7 @@ public struct EmbeddedSystem: Sendable {
                 outbox: store, highValueTopic: highValueTopic, ordersStream: stream, logger: logger,
                 transactional: store.transactionalDelivery(ordersStream: stream, highValueTopic: highValueTopic)
             ),
-            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
+            reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger, concurrency: 4),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
             highValueQueue: highValueQueue,
@@ -91,6 +92,7 @@ public struct EmbeddedSystem: Sendable {
             ordersStream: stream,
             webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
             auditDigests: AuditDigestService(trail: auditTrail, key: auditKey, clock: clock, logger: logger),
+            walCheckpointer: try WALCheckpointer(database: database, logger: logger),
             logger: logger
         )
     }
@@ -109,7 +111,8 @@ public struct EmbeddedSystem: Sendable {
 
     /// The background workers, in start order.
     public var workers: [any Service] {
-        [relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher, StreamRetention(stream: ordersStream, logger: logger)]
+        [walCheckpointer, relay, reviewWorker, analyticsConsumer, uploadIngest, webhookDispatcher,
+         StreamRetention(stream: ordersStream, logger: logger)]
             + (services.alarms.map { [AlarmService(alarms: $0)] } ?? []) + [auditDigests]
     }
 

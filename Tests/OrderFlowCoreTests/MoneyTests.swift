@@ -32,6 +32,12 @@ struct MoneyTests {
         #expect(Money(minorUnits: 5, currency: usd).decimalString == "0.05")
         #expect(Money(minorUnits: 1000, currency: Currency.named("JPY")!).decimalString == "1000")
         #expect(Money(minorUnits: 1, currency: Currency.named("KWD")!).decimalString == "0.001")
+        #expect(ScaledDecimal.format(0, scale: 2) == "0.00")
+        #expect(ScaledDecimal.format(-5, scale: 2) == "-0.05")
+        #expect(ScaledDecimal.format(-1000, scale: 0) == "-1000")
+        #expect(ScaledDecimal.format(100, scale: 2) == "1.00")
+        #expect(ScaledDecimal.format(.max, scale: 3) == "9223372036854775.807")
+        #expect(ScaledDecimal.format(.min, scale: 2) == "-92233720368547758.08")
     }
 }
 

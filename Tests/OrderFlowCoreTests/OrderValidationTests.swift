@@ -71,6 +71,18 @@ struct OrderValidationTests {
         #expect(a.payloadHash == b.payloadHash)
         #expect(a.payloadHash != c.payloadHash)
     }
+
+    @Test("payload hashes keep the text stored with every order so far (a replay of an old order stays a replay)")
+    func payloadHashTextIsPinned() throws {
+        #expect(try draft(#"{"OrderId":"1","Amount":450}"#).payloadHash
+            == "93f796a7e6934db8fdb211efeb3690b7beecab4b3c4c80b5ffea31b6f727ee1d")
+        // SHA-256 of "v1|customer-0042|USD|4500|7:SKU-é1:2:2250|1:B:1:0": the sku length counts UTF-8 bytes.
+        let withItems = OrderDraft(
+            id: nil, customerId: "customer-0042", currency: .seedDefault,
+            items: [OrderItem(sku: "SKU-é1", quantity: 2, unitPriceMinor: 2250), OrderItem(sku: "B", quantity: 1, unitPriceMinor: 0)],
+            amountMinor: 4500)
+        #expect(withItems.payloadHash == "89eeb7f25ab1e4e8cee19d0b26de7d05eed2a2ce4d44e7752b3709b56a88e684")
+    }
 }
 
 @Suite("Order lifecycle")
@@ -130,12 +142,17 @@ struct EventTests {
         #expect(decoded.traceparent == events[1].traceparent)
         #expect(OrderEvent.eventId(type: .highValue, orderId: order.id) == events[1].eventId)
         #expect(events[0].eventId != events[1].eventId)
+        // Consumers de-duplicate on event ids across releases: the derivation (UUID layout over SHA-256) never changes.
+        #expect(events[0].eventId == "c7524032-de7a-f8c2-e2bc-8da045b8d304")
     }
 
     @Test func timestampsFormatAsRFC3339() {
         #expect(Timestamp(millisecondsSinceEpoch: 0).iso8601 == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp(millisecondsSinceEpoch: 1_795_000_000_123).iso8601 == "2026-11-18T11:06:40.123Z")
         #expect(Timestamp(millisecondsSinceEpoch: 951_782_400_000).iso8601 == "2000-02-29T00:00:00.000Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -1).iso8601 == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp(millisecondsSinceEpoch: 253_402_300_800_000).iso8601 == "10000-01-01T00:00:00.000Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -62_135_596_800_001).iso8601 == "0000-12-31T23:59:59.999Z")
     }
 
     @Test func s3KeysDecodeExactlyOnce() throws {

@@ -127,15 +127,37 @@ public struct ScaledDecimal: Sendable, Hashable {
 
     /// Formats an integer at `scale` as a decimal string with exactly `scale` fraction digits.
     public static func format(_ value: Int64, scale: Int) -> String {
-        let negative = value < 0
-        let magnitude = value.magnitude
-        var text = String(magnitude)
-        guard scale > 0 else { return negative ? "-" + text : text }
-        if text.count <= scale {
-            text = String(repeating: "0", count: scale - text.count + 1) + text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24 + max(scale, 0))
+        append(value, scale: scale, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `format(value, scale:)` as UTF-8 without building a `String` (JSON writers call this per amount).
+    public static func append(_ value: Int64, scale: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let fractionDigits = max(scale, 0)
+        // Digits least significant first; at least one more than the fraction so "0.05" keeps its leading zero.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21 + fractionDigits) { digits in
+            var magnitude = value.magnitude
+            var count = 0
+            repeat {
+                digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            if fractionDigits > 0 {
+                while count <= fractionDigits {
+                    digits[count] = UInt8(ascii: "0")
+                    count += 1
+                }
+            }
+            var index = count
+            while index > 0 {
+                index -= 1
+                if fractionDigits > 0 && index == fractionDigits - 1 { out.append(UInt8(ascii: ".")) }
+                out.append(digits[index])
+            }
         }
-        let splitIndex = text.index(text.endIndex, offsetBy: -scale)
-        let result = text[..<splitIndex] + "." + text[splitIndex...]
-        return negative ? "-" + result : String(result)
     }
 }

@@ -86,12 +86,28 @@ public struct OrderDraft: Sendable, Hashable {
     public var amount: Money { Money(minorUnits: amountMinor, currency: currency) }
 
     /// Hash of the order's content (not of the raw bytes): tells an identical replay from a conflicting reuse of an id.
+    /// The text is stored with every order (and compared on every replay), so its form never changes:
+    /// `v1|customer|currency|amountMinor` then `|skuLength:sku:quantity:unitPriceMinor` per item, hashed as UTF-8.
     public var payloadHash: String {
-        var canonical = "v1|\(customerId ?? "")|\(currency.code)|\(amountMinor)"
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(32 + (customerId?.utf8.count ?? 0) + items.count * 48)
+        canonical.append(contentsOf: "v1|".utf8)
+        canonical.append(contentsOf: (customerId ?? "").utf8)
+        canonical.append(UInt8(ascii: "|"))
+        canonical.append(contentsOf: currency.code.utf8)
+        canonical.append(UInt8(ascii: "|"))
+        JSONByteWriter.appendDecimal(amountMinor, to: &canonical)
         for item in items {
-            canonical += "|\(item.sku.utf8.count):\(item.sku):\(item.quantity):\(item.unitPriceMinor)"
+            canonical.append(UInt8(ascii: "|"))
+            JSONByteWriter.appendDecimal(Int64(item.sku.utf8.count), to: &canonical)
+            canonical.append(UInt8(ascii: ":"))
+            canonical.append(contentsOf: item.sku.utf8)
+            canonical.append(UInt8(ascii: ":"))
+            JSONByteWriter.appendDecimal(item.quantity, to: &canonical)
+            canonical.append(UInt8(ascii: ":"))
+            JSONByteWriter.appendDecimal(item.unitPriceMinor, to: &canonical)
         }
-        return SHA256Hex.digest(canonical)
+        return SHA256Hex.digest(bytes: canonical)
     }
 }
 

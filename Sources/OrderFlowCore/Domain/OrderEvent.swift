@@ -38,9 +38,17 @@ public struct OrderEvent: Sendable, Hashable {
 
     /// A name-based id (UUID layout over SHA-256 of type and order id): the same order and type always give the same id.
     public static func eventId(type: OrderEventType, orderId: OrderID) -> String {
-        let hex = Array(SHA256Hex.digest("\(type.rawValue)\u{0}\(orderId.rawValue)").utf8.prefix(32))
-        func part(_ range: Range<Int>) -> String { String(decoding: hex[range], as: UTF8.self) }
-        return "\(part(0..<8))-\(part(8..<12))-\(part(12..<16))-\(part(16..<20))-\(part(20..<32))"
+        var name = Array(type.rawValue.utf8)
+        name.append(0)
+        name.append(contentsOf: orderId.rawValue.utf8)
+        let hex = SHA256Hex.digest(bytes: name, byteCount: 16).utf8
+        var id: [UInt8] = []
+        id.reserveCapacity(36)
+        for (index, digit) in hex.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { id.append(UInt8(ascii: "-")) }
+            id.append(digit)
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     public var json: JSONValue {
@@ -67,7 +75,7 @@ public struct OrderEvent: Sendable, Hashable {
         writer.key("eventId"); writer.string(eventId)
         writer.key("type"); writer.string(type.rawValue)
         writer.key("schemaVersion"); writer.int(Int64(schemaVersion))
-        writer.key("time"); writer.string(time.iso8601)
+        writer.key("time"); writer.timestamp(time)
         writer.key("source"); writer.string(source)
         writer.key("orderId"); writer.string(orderId.rawValue)
         writer.key("data"); writer.rawValue(orderJSON)

@@ -4,22 +4,32 @@ import Crypto
 public enum SHA256Hex {
     /// Lower-case hex SHA-256 of the UTF-8 bytes of `text`.
     public static func digest(_ text: String) -> String {
-        hex(SHA256.hash(data: Array(text.utf8)))
+        var text = text
+        return text.withUTF8 { hex(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 
-    /// Lower-case hex SHA-256 of `bytes`.
-    public static func digest(bytes: [UInt8]) -> String {
-        hex(SHA256.hash(data: bytes))
+    /// Lower-case hex SHA-256 of `bytes`; with `byteCount`, of only the digest's first bytes.
+    public static func digest(bytes: [UInt8], byteCount: Int = SHA256.byteCount) -> String {
+        hex(SHA256.hash(data: bytes), byteCount: byteCount)
     }
 
-    static func hex<D: Sequence<UInt8>>(_ digest: D) -> String {
-        let table = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(table[Int(byte >> 4)])
-            out.append(table[Int(byte & 0x0F)])
+    /// Lower-case hex of `digest`'s bytes; the digest stays bytes until text is needed.
+    static func hex(_ digest: SHA256.Digest, byteCount: Int = SHA256.byteCount) -> String {
+        digest.withUnsafeBytes { bytes in hex(UnsafeRawBufferPointer(rebasing: bytes.prefix(byteCount))) }
+    }
+
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = hexDigit(byte >> 4)
+                out[2 * index + 1] = hexDigit(byte & 0x0F)
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") - 10)
     }
 }

@@ -23,6 +23,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// RFC 3339 in UTC with milliseconds.
     public var iso8601: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendISO8601(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `iso8601` as UTF-8 without building a `String` (JSON writers call this per timestamp).
+    public func appendISO8601(to out: inout [UInt8]) {
         let ms = millisecondsSinceEpoch
         var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
@@ -37,16 +45,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        let hour = msOfDay / 3_600_000
-        let minute = msOfDay / 60_000 % 60
-        let second = msOfDay / 1000 % 60
-        let millis = msOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        Self.append(year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Self.append(month, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Self.append(day, width: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        Self.append(msOfDay / 3_600_000, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        Self.append(msOfDay / 60_000 % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        Self.append(msOfDay / 1000 % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        Self.append(msOfDay % 1000, width: 3, to: &out)
+        out.append(UInt8(ascii: "Z"))
     }
 
-    private func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    /// `String(value)` left-padded with zeros to `width` characters.
+    private static func append(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        if value >= 0 && value < 10_000 {
+            // The common case (every field of years 0…9999) without a String.
+            let digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : 4
+            for _ in digits..<max(width, digits) { out.append(UInt8(ascii: "0")) }
+            var divisor: Int64 = digits == 1 ? 1 : digits == 2 ? 10 : digits == 3 ? 100 : 1000
+            while divisor > 0 {
+                out.append(UInt8(truncatingIfNeeded: value / divisor % 10) &+ UInt8(ascii: "0"))
+                divisor /= 10
+            }
+            return
+        }
+        let text = Array(String(value).utf8)
+        for _ in text.count..<max(width, text.count) { out.append(UInt8(ascii: "0")) }
+        out.append(contentsOf: text)
     }
 }
 

@@ -38,6 +38,24 @@ public struct JSONByteWriter: Sendable {
         needsComma = true
     }
 
+    /// A time as its RFC 3339 string (`Timestamp.iso8601`), written without building the `String`.
+    public mutating func timestamp(_ time: Timestamp) {
+        separate()
+        bytes.append(0x22)
+        time.appendISO8601(to: &bytes)
+        bytes.append(0x22)
+        needsComma = true
+    }
+
+    /// An amount as its exact decimal string (`ScaledDecimal.format`), written without building the `String`.
+    public mutating func decimal(_ value: Int64, scale: Int) {
+        separate()
+        bytes.append(0x22)
+        ScaledDecimal.append(value, scale: scale, to: &bytes)
+        bytes.append(0x22)
+        needsComma = true
+    }
+
     /// A number literal exactly as given (already valid JSON).
     public mutating func number(_ literal: String) { raw(literal) }
 

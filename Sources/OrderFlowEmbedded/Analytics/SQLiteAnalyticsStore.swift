@@ -22,7 +22,7 @@ public final class SQLiteAnalyticsStore: AnalyticsStore, Sendable {
     }
 
     public func apply(_ facts: [OrderFact], consumer: String, shardId: String, checkpoint: String) async throws {
-        try await database.pool.write { db in
+        try await database.write { db in
             let markCounted = try db.cachedStatement(sql: "INSERT OR IGNORE INTO analytics_counted (order_id) VALUES (?)")
             var orders: Int64 = 0
             var highValue: Int64 = 0

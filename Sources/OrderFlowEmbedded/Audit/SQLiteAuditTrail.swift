@@ -31,22 +31,18 @@ enum AuditSchema {
     }
 }
 
-/// The audit trail in the data directory's database. Concurrent appends share transactions (group commit), and each
-/// transaction chains its entries after the last stored one, so the chain has one order however many writers there are.
+/// The audit trail in the data directory's database. Appends are shared writes (`AppDatabase.write`): concurrent ones
+/// share a transaction and its disk flush with the other background writes, and each chains its entries after the
+/// last stored one inside its savepoint, so the chain has one order however many writers there are.
 public final class SQLiteAuditTrail: AuditTrail {
     let database: AppDatabase
-    private let groupCommit: GroupCommit<AuditRecord, AuditEntry>
 
     public init(database: AppDatabase) {
         self.database = database
-        groupCommit = GroupCommit(maximumBatch: 1000) { records in
-            try await database.pool.write { db in try Self.append(records, in: db) }
-        }
     }
 
     public func append(_ records: [AuditRecord]) async throws -> [AuditEntry] {
-        if records.count == 1 { return [try await groupCommit.submit(records[0])] }
-        return try await database.pool.write { db in try Self.append(records, in: db) }
+        try await database.write { db in try Self.append(records, in: db) }
     }
 
     static func append(_ records: [AuditRecord], in db: Database) throws -> [AuditEntry] {

@@ -25,10 +25,16 @@ struct QueueDefinition: Codable, Sendable, FetchableRecord, PersistableRecord {
 
     /// The queue's settings, or `MessagingError.unknownQueue`.
     static func find(_ db: Database, named name: String) throws -> QueueDefinition {
-        guard let definition = try QueueDefinition.fetchOne(db, key: name) else {
+        // Every send, receive and delete starts here: a cached statement and a plain row read keep it cheap.
+        let statement = try db.cachedStatement(sql: """
+            SELECT name, visibility_timeout_ms, max_receive_count, dead_letter_queue FROM queue WHERE name = ?
+            """)
+        guard let row = try Row.fetchOne(statement, arguments: [name]) else {
             throw MessagingError.unknownQueue(name)
         }
-        return definition
+        return QueueDefinition(
+            name: row["name"], visibilityTimeoutMs: row["visibility_timeout_ms"], maxReceiveCount: row["max_receive_count"],
+            deadLetterQueue: row["dead_letter_queue"])
     }
 }
 
@@ -188,15 +194,30 @@ struct StreamShardCounter: Codable, Sendable, FetchableRecord, PersistableRecord
 
 /// Message attributes as stored: a JSON object of strings with sorted keys.
 enum StoredAttributes {
-    static func encode(_ attributes: [String: String]) throws -> String {
+    static func encode(_ attributes: [String: String]) -> String {
         if attributes.isEmpty { return "{}" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(attributes), as: UTF8.self)
+        var writer = JSONByteWriter(capacity: 64)
+        writer.beginObject()
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            writer.key(key)
+            writer.string(value)
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     static func decode(_ text: String) throws -> [String: String] {
         if text == "{}" { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        guard case .object(let members)? = try? JSONParser.parse(text) else {
+            throw MessagingError.invalidArgument("stored message attributes are not a JSON object: \(text)")
+        }
+        var attributes: [String: String] = [:]
+        for member in members {
+            guard let value = member.value.stringValue else {
+                throw MessagingError.invalidArgument("stored message attribute \(member.key) is not a string")
+            }
+            attributes[member.key] = value
+        }
+        return attributes
     }
 }

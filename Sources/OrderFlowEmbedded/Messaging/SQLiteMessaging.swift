@@ -31,7 +31,7 @@ public final class SQLiteMessaging: QueueAdministration {
             throw MessagingError.invalidArgument("queue \(name) cannot be its own dead-letter queue")
         }
         let visibilityMs = visibilityTimeout.wholeMilliseconds
-        try await context.database.pool.write { db in
+        try await context.database.write { db in
             if try !QueueDefinition.exists(db, key: deadLetterQueue) {
                 try QueueDefinition(
                     name: deadLetterQueue, visibilityTimeoutMs: visibilityMs, maxReceiveCount: maxReceiveCount, deadLetterQueue: nil
@@ -63,7 +63,7 @@ public final class SQLiteMessaging: QueueAdministration {
         case .log:
             (kind, target, secret) = (.log, "", nil)
         }
-        try await context.database.pool.write { db in
+        try await context.database.write { db in
             if kind == .queue {
                 _ = try QueueDefinition.find(db, named: target)
             }
@@ -142,7 +142,7 @@ public final class SQLiteMessaging: QueueAdministration {
     /// Moves every message `queue` dead-lettered back to it, visible now with a receive count of 0 (the last error is
     /// kept for context), and wakes its receivers; returns how many moved.
     public func redrive(_ queue: String) async throws -> Int {
-        try await context.database.pool.write { [context] db in
+        try await context.database.write { [context] db in
             typealias Columns = StoredQueueMessage.Columns
             let definition = try QueueDefinition.find(db, named: queue)
             guard let deadLetterQueue = definition.deadLetterQueue else { return 0 }

@@ -22,7 +22,7 @@ public struct SQLiteQueue: MessageQueue {
             throw MessagingError.batchTooLarge(limit: MessagingLimits.sendBatch)
         }
         guard !messages.isEmpty else { return }
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             try Self.send(messages, to: name, in: db, context: context)
         }
     }
@@ -43,7 +43,7 @@ public struct SQLiteQueue: MessageQueue {
             // Read before looking: a send that commits after this read bumps the generation, so the wait below
             // returns at once instead of missing it.
             let seen = signal.generation
-            let outcome = try await context.database.pool.write { [name, context] db in
+            let outcome = try await context.database.write { [name, context] db in
                 try Self.receiveNow(from: name, maxMessages: maxMessages, visibilityTimeout: visibilityTimeout, in: db, context: context)
             }
             if !outcome.messages.isEmpty { return outcome.messages }
@@ -65,11 +65,14 @@ public struct SQLiteQueue: MessageQueue {
             throw MessagingError.batchTooLarge(limit: MessagingLimits.deleteBatch)
         }
         guard !receiptHandles.isEmpty else { return }
-        try await context.database.pool.write { [name] db in
+        try await context.database.write { [name] db in
             _ = try QueueDefinition.find(db, named: name)
-            try StoredQueueMessage
-                .filter(StoredQueueMessage.Columns.queue == name && receiptHandles.contains(StoredQueueMessage.Columns.receiptHandle))
-                .deleteAll(db)
+            // One prepared statement, one probe of the receipt-handle index per handle: the query-interface form built
+            // and compiled a new `IN (…)` statement on every call.
+            let delete = try db.cachedStatement(sql: "DELETE FROM queue_message WHERE receipt_handle = ? AND queue = ?")
+            for handle in receiptHandles {
+                try delete.execute(arguments: [handle, name])
+            }
         }
     }
 
@@ -77,7 +80,7 @@ public struct SQLiteQueue: MessageQueue {
     /// given. A stale handle is ignored.
     public func changeVisibility(receiptHandle: String, timeout: Duration, lastError: String?) async throws {
         try MessagingLimits.validateTimeout(timeout, name: "timeout", max: MessagingLimits.maxVisibility)
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             _ = try QueueDefinition.find(db, named: name)
             let now = context.clock.now().millisecondsSinceEpoch
             var assignments = [StoredQueueMessage.Columns.visibleAt.set(to: now + timeout.wholeMilliseconds)]
@@ -99,7 +102,7 @@ public struct SQLiteQueue: MessageQueue {
     /// a queue without a dead-letter queue refuses, because dropping the message would lose it.
     public func moveToDeadLetterQueue(_ message: QueueMessage, reason: String) async throws {
         let receiptHandle = message.receiptHandle
-        try await context.database.pool.write { [name, context] db in
+        try await context.database.write { [name, context] db in
             let definition = try QueueDefinition.find(db, named: name)
             guard let deadLetterQueue = definition.deadLetterQueue else {
                 throw MessagingError.invalidArgument("queue \(name) has no dead-letter queue")
@@ -136,16 +139,18 @@ public struct SQLiteQueue: MessageQueue {
     static func send(_ messages: [OutgoingMessage], to queue: String, in db: Database, context: MessagingContext) throws {
         _ = try QueueDefinition.find(db, named: queue)
         let now = context.clock.now().millisecondsSinceEpoch
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO queue_message (queue, message_id, body, attributes, sent_at, visible_at, receive_count)
+            VALUES (?, ?, ?, ?, ?, ?, 0)
+            """)
         for message in messages {
             guard message.body.count <= MessagingLimits.messageBytes else {
                 throw MessagingError.invalidArgument(
                     "message body of \(message.body.count) bytes exceeds the \(MessagingLimits.messageBytes)-byte limit")
             }
-            var row = StoredQueueMessage(
-                id: nil, queue: queue, messageId: UUID().uuidString.lowercased(), body: Data(message.body),
-                attributes: try StoredAttributes.encode(message.attributes), sentAt: now, visibleAt: now,
-                receiveCount: 0, receiptHandle: nil, lastError: nil, deadLetteredAt: nil, sourceQueue: nil)
-            try row.insert(db)
+            try insert.execute(arguments: [
+                queue, UUID().uuidString.lowercased(), Data(message.body), StoredAttributes.encode(message.attributes), now, now,
+            ])
         }
         let signal = context.signals.signal(.queue(queue))
         db.afterNextTransaction { _ in signal.notify() }
@@ -188,45 +193,49 @@ public struct SQLiteQueue: MessageQueue {
     private static func receiveNow(
         from queue: String, maxMessages: Int, visibilityTimeout: Duration?, in db: Database, context: MessagingContext
     ) throws -> ReceiveOutcome {
-        typealias Columns = StoredQueueMessage.Columns
         let definition = try QueueDefinition.find(db, named: queue)
         let now = context.clock.now().millisecondsSinceEpoch
         let visibleAt = now + (visibilityTimeout?.wholeMilliseconds ?? definition.visibilityTimeoutMs)
+        let candidates = try db.cachedStatement(sql: """
+            SELECT id, message_id, body, attributes, sent_at, receive_count, last_error FROM queue_message
+            WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?
+            """)
+        let markReceived = try db.cachedStatement(sql: """
+            UPDATE queue_message SET receive_count = receive_count + 1, receipt_handle = ?, visible_at = ? WHERE id = ?
+            """)
+        let moveToDeadLetters = try db.cachedStatement(sql: """
+            UPDATE queue_message SET queue = ?, source_queue = ?, dead_lettered_at = ?, visible_at = ?, receipt_handle = NULL
+            WHERE id = ?
+            """)
         var received: [QueueMessage] = []
-        var handledIds: [Int64] = []
-        var deadLettered: [StoredQueueMessage] = []
+        var handled = Set<Int64>()
+        var deadLettered: [(messageId: String, receiveCount: Int, lastError: String?)] = []
         while received.count < maxMessages {
-            let candidates = try StoredQueueMessage
-                .filter(Columns.queue == queue && Columns.visibleAt <= now && !handledIds.contains(Columns.id))
-                .order(Columns.visibleAt, Columns.id)
-                .limit(maxMessages - received.count)
-                .fetchAll(db)
-            if candidates.isEmpty { break }
-            for candidate in candidates {
-                var row = candidate
-                handledIds.append(row.id ?? 0)
-                if let deadLetterQueue = definition.deadLetterQueue, row.receiveCount >= definition.maxReceiveCount {
+            let wanted = maxMessages - received.count
+            // Messages handled in an earlier round may still match (a zero visibility timeout): fetch enough to skip them.
+            let rows = try Row.fetchAll(candidates, arguments: [queue, now, wanted + handled.count])
+            var progressed = false
+            for row in rows where received.count < maxMessages {
+                let id: Int64 = row["id"]
+                guard handled.insert(id).inserted else { continue }
+                progressed = true
+                let receiveCount: Int = row["receive_count"]
+                let messageId: String = row["message_id"]
+                if let deadLetterQueue = definition.deadLetterQueue, receiveCount >= definition.maxReceiveCount {
                     // Poison never blocks: after maxReceiveCount failed receives the message leaves the queue.
-                    try row.updateChanges(db) {
-                        $0.queue = deadLetterQueue
-                        $0.sourceQueue = queue
-                        $0.deadLetteredAt = now
-                        $0.visibleAt = now
-                        $0.receiptHandle = nil
-                    }
-                    deadLettered.append(row)
+                    try moveToDeadLetters.execute(arguments: [deadLetterQueue, queue, now, now, id])
+                    deadLettered.append((messageId, receiveCount, row["last_error"]))
                     continue
                 }
-                try row.updateChanges(db) {
-                    $0.receiveCount += 1
-                    $0.receiptHandle = UUID().uuidString.lowercased()
-                    $0.visibleAt = visibleAt
-                }
+                let receiptHandle = UUID().uuidString.lowercased()
+                try markReceived.execute(arguments: [receiptHandle, visibleAt, id])
+                let body: Data = row["body"]
                 received.append(QueueMessage(
-                    messageId: row.messageId, body: [UInt8](row.body), attributes: try StoredAttributes.decode(row.attributes),
-                    receiptHandle: row.receiptHandle ?? "", receiveCount: row.receiveCount,
-                    sentAt: Timestamp(millisecondsSinceEpoch: row.sentAt)))
+                    messageId: messageId, body: [UInt8](body), attributes: try StoredAttributes.decode(row["attributes"]),
+                    receiptHandle: receiptHandle, receiveCount: receiveCount + 1,
+                    sentAt: Timestamp(millisecondsSinceEpoch: row["sent_at"])))
             }
+            if !progressed { break }
         }
         if let deadLetterQueue = definition.deadLetterQueue, !deadLettered.isEmpty {
             let signal = context.signals.signal(.queue(deadLetterQueue))
@@ -245,7 +254,8 @@ public struct SQLiteQueue: MessageQueue {
         var nextVisibleAt: Int64?
         if received.isEmpty {
             nextVisibleAt = try Int64.fetchOne(
-                db, sql: "SELECT MIN(visible_at) FROM queue_message WHERE queue = ? AND visible_at > ?", arguments: [queue, now])
+                db.cachedStatement(sql: "SELECT MIN(visible_at) FROM queue_message WHERE queue = ? AND visible_at > ?"),
+                arguments: [queue, now])
         }
         return ReceiveOutcome(messages: received, nextVisibleAt: nextVisibleAt)
     }

@@ -58,8 +58,8 @@ public final class SQLiteStream: EventStream {
     /// Appends up to 500 records in one transaction and wakes waiting consumers.
     public func put(_ entries: [StreamEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await context.database.pool.write { db in
-            _ = try self.put(entries, in: db)
+        try await context.database.write { db in
+            try self.append(entries, in: db)
         }
     }
 
@@ -67,10 +67,29 @@ public final class SQLiteStream: EventStream {
     /// commits. Returns the records as stored, with their shards and sequence numbers.
     @discardableResult
     public func put(_ entries: [StreamEntry], in db: Database) throws -> [StreamRecord] {
+        var stored: [StreamRecord] = []
+        stored.reserveCapacity(entries.count)
+        try append(entries, in: db) { entry, shard, seq, arrivedAt in
+            stored.append(StreamRecord(
+                shardId: Self.shardId(index: shard), sequenceNumber: Self.sequenceNumber(seq), partitionKey: entry.partitionKey,
+                data: entry.data, arrivedAt: arrivedAt))
+        }
+        return stored
+    }
+
+    /// `put(_:in:)` for writers that do not need the stored records back (the order store, the relay): it skips
+    /// formatting a shard id and sequence number per record.
+    func append(_ entries: [StreamEntry], in db: Database) throws {
+        try append(entries, in: db) { _, _, _, _ in }
+    }
+
+    private func append(
+        _ entries: [StreamEntry], in db: Database, stored: (StreamEntry, Int, Int64, Timestamp) -> Void
+    ) throws {
         guard entries.count <= MessagingLimits.streamPutBatch else {
             throw MessagingError.batchTooLarge(limit: MessagingLimits.streamPutBatch)
         }
-        guard !entries.isEmpty else { return [] }
+        guard !entries.isEmpty else { return }
         for entry in entries {
             guard !entry.partitionKey.isEmpty, entry.partitionKey.utf8.count <= MessagingLimits.partitionKeyLength else {
                 throw MessagingError.invalidArgument(
@@ -85,31 +104,30 @@ public final class SQLiteStream: EventStream {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO stream_record (stream, shard, seq, partition_key, data, arrived_at) VALUES (?, ?, ?, ?, ?, ?)
             """)
+        let lastSeqOfShard = try db.cachedStatement(sql: "SELECT last_seq FROM stream_shard WHERE stream = ? AND shard = ?")
         var lastSeq: [Int: Int64] = [:]
-        var stored: [StreamRecord] = []
-        stored.reserveCapacity(entries.count)
         for entry in entries {
             let shard = Self.shardIndex(forPartitionKey: entry.partitionKey, shardCount: shardCount)
             let previous: Int64
             if let known = lastSeq[shard] {
                 previous = known
             } else {
-                previous = try Int64.fetchOne(
-                    db, sql: "SELECT last_seq FROM stream_shard WHERE stream = ? AND shard = ?", arguments: [name, shard]) ?? 0
+                previous = try Int64.fetchOne(lastSeqOfShard, arguments: [name, shard]) ?? 0
             }
             let seq = previous + 1
             lastSeq[shard] = seq
             try insert.execute(arguments: [name, shard, seq, entry.partitionKey, Data(entry.data), now.millisecondsSinceEpoch])
-            stored.append(StreamRecord(
-                shardId: Self.shardId(index: shard), sequenceNumber: Self.sequenceNumber(seq), partitionKey: entry.partitionKey,
-                data: entry.data, arrivedAt: now))
+            stored(entry, shard, seq, now)
         }
+        let saveLastSeq = try db.cachedStatement(sql: """
+            INSERT INTO stream_shard (stream, shard, last_seq) VALUES (?, ?, ?)
+            ON CONFLICT(stream, shard) DO UPDATE SET last_seq = excluded.last_seq
+            """)
         for (shard, seq) in lastSeq {
-            try StreamShardCounter(stream: name, shard: shard, lastSeq: seq).upsert(db)
+            try saveLastSeq.execute(arguments: [name, shard, seq])
         }
         let signal = context.signals.signal(.stream(name))
         db.afterNextTransaction { _ in signal.notify() }
-        return stored
     }
 
     /// `shard-0000` … up to the shard count.
@@ -126,18 +144,22 @@ public final class SQLiteStream: EventStream {
         let shard = try shardIndex(of: shardId)
         let after = try Self.parseSequenceNumber(sequenceNumber)
         rememberGeneration()
-        let rows = try await context.database.pool.read { [name] db in
-            try StoredStreamRecord
-                .filter(StoredStreamRecord.Columns.stream == name && StoredStreamRecord.Columns.shard == shard
-                    && StoredStreamRecord.Columns.seq > after)
-                .order(StoredStreamRecord.Columns.seq)
-                .limit(limit)
-                .fetchAll(db)
-        }
-        return rows.map { row in
-            StreamRecord(
-                shardId: shardId, sequenceNumber: Self.sequenceNumber(row.seq), partitionKey: row.partitionKey,
-                data: [UInt8](row.data), arrivedAt: Timestamp(millisecondsSinceEpoch: row.arrivedAt))
+        // The analytics consumer reads up to 1,000 records a round: a cached statement and plain column reads, not a
+        // query built and compiled per call and a Codable decoder per row.
+        return try await context.database.pool.read { [name] db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT seq, partition_key, data, arrived_at FROM stream_record
+                WHERE stream = ? AND shard = ? AND seq > ? ORDER BY seq LIMIT ?
+                """)
+            var records: [StreamRecord] = []
+            let rows = try Row.fetchCursor(statement, arguments: [name, shard, after, limit])
+            while let row = try rows.next() {
+                let data: Data = row[2]
+                records.append(StreamRecord(
+                    shardId: shardId, sequenceNumber: Self.sequenceNumber(row[0]), partitionKey: row[1],
+                    data: [UInt8](data), arrivedAt: Timestamp(millisecondsSinceEpoch: row[3])))
+            }
+            return records
         }
     }
 
@@ -170,7 +192,7 @@ public final class SQLiteStream: EventStream {
     @discardableResult
     public func trim() async throws -> Int {
         let cutoff = context.clock.now().millisecondsSinceEpoch - retention.wholeMilliseconds
-        return try await context.database.pool.write { [name] db in
+        return try await context.database.write { [name] db in
             try StoredStreamRecord
                 .filter(StoredStreamRecord.Columns.stream == name && StoredStreamRecord.Columns.arrivedAt < cutoff)
                 .deleteAll(db)

@@ -30,7 +30,7 @@ public struct SQLiteTopic: Topic {
             throw MessagingError.batchTooLarge(limit: MessagingBatchLimit.topicPublish)
         }
         guard !messages.isEmpty else { return }
-        try await context.database.pool.write { db in
+        try await context.database.write { db in
             try publish(messages, in: db)
         }
     }
@@ -43,10 +43,8 @@ public struct SQLiteTopic: Topic {
             throw MessagingError.invalidArgument(
                 "message body of \(message.body.count) bytes exceeds the \(MessagingLimits.messageBytes)-byte limit")
         }
-        let subscriptions = try TopicSubscription
-            .filter(TopicSubscription.Columns.topic == name)
-            .order(TopicSubscription.Columns.id)
-            .fetchAll(db)
+        let subscriptions = try TopicSubscription.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM topic_subscription WHERE topic = ? ORDER BY id"), arguments: [name])
         let now = context.clock.now().millisecondsSinceEpoch
         var addedWebhookDeliveries = false
         for subscription in subscriptions {

@@ -133,7 +133,7 @@ public struct WebhookDispatcher: Service {
     private func claimDue() async throws -> [Claim] {
         let batchSize = configuration.batchSize
         let leaseMs = configuration.requestTimeout.wholeMilliseconds + 30_000
-        return try await context.database.pool.write { [context] db in
+        return try await context.database.write { [context] db in
             let now = context.clock.now().millisecondsSinceEpoch
             let rows = try Row.fetchAll(
                 db,
@@ -187,7 +187,7 @@ public struct WebhookDispatcher: Service {
         let maxAttempts = configuration.maxAttempts
         let backoff = configuration.backoff
         let logger = logger
-        return try await context.database.pool.write { [context] db in
+        return try await context.database.write { [context] db in
             let now = context.clock.now().millisecondsSinceEpoch
             var round = Round(attempted: outcomes.count, delivered: 0, gaveUp: 0, nextDueAt: nil)
             for (claim, outcome) in outcomes {
