@@ -14,12 +14,14 @@ public struct OrderFlowServices: Sendable {
     public let auth: AuthConfiguration
     /// Where state-changing requests are recorded (nil: not kept).
     public let audit: (any AuditTrail)?
+    /// Document metadata (nil: the service is off on this backend).
+    public let documents: (any DocumentStore)?
     /// The process's metrics (the order service records into the same registry).
     public var metrics: OrderFlowMetrics { orders.metrics }
 
     public init(orders: OrderService, analytics: any AnalyticsStore, objects: any ObjectStore, queues: any QueueAdministration,
                 status: SystemStatus, clock: any WallClock, alarms: Alarms? = nil, auth: AuthConfiguration = .none,
-                audit: (any AuditTrail)? = nil) {
+                audit: (any AuditTrail)? = nil, documents: (any DocumentStore)? = nil) {
         self.orders = orders
         self.analytics = analytics
         self.objects = objects
@@ -29,5 +31,6 @@ public struct OrderFlowServices: Sendable {
         self.alarms = alarms
         self.auth = auth
         self.audit = audit
+        self.documents = documents
     }
 }

@@ -97,6 +97,7 @@ public final class AppDatabase: Sendable {
         AnalyticsSchema.register(in: &migrator)
         AuthSchema.register(in: &migrator)
         AuditSchema.register(in: &migrator)
+        DocumentSchema.register(in: &migrator)
         return migrator
     }
 }

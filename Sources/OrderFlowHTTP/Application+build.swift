@@ -11,6 +11,8 @@ public struct HTTPConfiguration: Sendable {
     public var orderBodyLimit: Int
     /// Largest accepted `PUT /uploads/…` body.
     public var uploadBodyLimit: Int
+    /// `POST /upload`'s limit and whether contents are kept.
+    public var documents = DocumentSettings()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, orderBodyLimit: Int = 1 << 20, uploadBodyLimit: Int = 16 << 20) {
         self.host = host
@@ -33,6 +35,9 @@ public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfig
     UploadsController(objects: services.objects, bodyLimit: configuration.uploadBodyLimit).addRoutes(to: router)
     OperationsController(services: services).addRoutes(to: router)
     DashboardController().addRoutes(to: router)
+    if let documents = services.documents {
+        DocumentsController(documents: documents, objects: services.objects, settings: configuration.documents, clock: services.clock).addRoutes(to: router)
+    }
     return router
 }
 

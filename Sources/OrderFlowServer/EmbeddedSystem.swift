@@ -72,7 +72,7 @@ public struct EmbeddedSystem: Sendable {
         let auditTrail = SQLiteAuditTrail(database: database)
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: messaging, status: status,
                                          clock: clock, alarms: alarms, auth: try await authentication(configuration, database: database, clock: clock),
-                                         audit: auditTrail)
+                                         audit: auditTrail, documents: SQLiteDocumentStore(database: database))
         let auditKey = try AuditSigningKey.load(directory: directory)
         return EmbeddedSystem(
             configuration: configuration,

@@ -72,6 +72,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("alert-webhook"), help: "Deliver alarm state changes (topic alerts) to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_ALERT_WEBHOOKS, comma-separated).")
     var alertWebhooks: [String] = []
 
+    @Option(name: .customLong("max-document-bytes"), help: "Largest document POST /upload accepts (env ORDERFLOW_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
+    var maxDocumentBytes: String?
+
+    @Flag(name: .customLong("keep-documents"), help: "Also keep uploaded documents' contents in the object store (env ORDERFLOW_KEEP_DOCUMENTS=1); by default only metadata is kept.")
+    var keepDocuments = false
+
     @Option(help: "none (loopback addresses only), apikey, jwt, or apikey,jwt (env ORDERFLOW_AUTH, default none).")
     var auth: String?
 
@@ -143,6 +149,12 @@ struct ServeOptions: ParsableArguments {
             throw UsageFailure("--alarm-period \(periodText) is not a number of seconds from 0.1 to 3600")
         }
         configuration.alarms.period = .milliseconds(Int64(period * 1000))
+        let documentLimitText = Settings.value(maxDocumentBytes, env: "ORDERFLOW_MAX_DOCUMENT_BYTES") ?? String(25 << 20)
+        guard let documentLimit = Int(documentLimitText), (0...(1 << 40)).contains(documentLimit) else {
+            throw UsageFailure("--max-document-bytes \(documentLimitText) is not a number of bytes")
+        }
+        configuration.http.documents.maximumBytes = documentLimit
+        configuration.http.documents.keepContent = keepDocuments || Settings.value(nil, env: "ORDERFLOW_KEEP_DOCUMENTS") == "1"
         try resolveAuthentication(into: &configuration)
         return configuration
     }

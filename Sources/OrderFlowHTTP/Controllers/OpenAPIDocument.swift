@@ -19,6 +19,7 @@ enum OpenAPIDocument {
       - name: orders
       - name: reviews
       - name: uploads
+      - name: documents
       - name: operations
     paths:
       /health:
@@ -248,6 +249,74 @@ enum OpenAPIDocument {
             "401": {$ref: "#/components/responses/Problem"}
             "403": {$ref: "#/components/responses/Problem"}
             "413": {$ref: "#/components/responses/Problem"}
+      /upload:
+        post:
+          tags: [documents]
+          operationId: uploadDocument
+          summary: >-
+            Record a document's metadata (seed 004): size and SHA-256 computed while the body streams; over the limit
+            (default 25 MiB) is 413 before the rest is read; nothing is recorded for a refused upload.
+          security: [{bearer: [documents:write]}, {apiKey: [documents:write]}]
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [file]
+                  properties:
+                    file: {type: string, format: binary}
+          responses:
+            "201":
+              description: The recorded metadata.
+              headers:
+                Location: {schema: {type: string}}
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Document"}
+            "400": {$ref: "#/components/responses/Problem"}
+            "401": {$ref: "#/components/responses/Problem"}
+            "403": {$ref: "#/components/responses/Problem"}
+            "413": {$ref: "#/components/responses/Problem"}
+            "415": {$ref: "#/components/responses/Problem"}
+      /documents:
+        get:
+          tags: [documents]
+          operationId: listDocuments
+          security: [{bearer: [orders:read]}, {apiKey: [orders:read]}]
+          parameters:
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+            - {name: cursor, in: query, schema: {type: string}}
+          responses:
+            "200":
+              description: Documents, oldest first.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [documents, nextCursor]
+                    properties:
+                      documents: {type: array, items: {$ref: "#/components/schemas/Document"}}
+                      nextCursor: {type: string, nullable: true}
+            "400": {$ref: "#/components/responses/Problem"}
+            "401": {$ref: "#/components/responses/Problem"}
+            "403": {$ref: "#/components/responses/Problem"}
+      /documents/{id}:
+        get:
+          tags: [documents]
+          operationId: getDocument
+          security: [{bearer: [orders:read]}, {apiKey: [orders:read]}]
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string, minLength: 1}}
+          responses:
+            "200":
+              description: The document's metadata.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Document"}
+            "401": {$ref: "#/components/responses/Problem"}
+            "403": {$ref: "#/components/responses/Problem"}
+            "404": {$ref: "#/components/responses/Problem"}
       /stats:
         get:
           tags: [orders]
@@ -611,6 +680,18 @@ enum OpenAPIDocument {
             deadLetterQueue: {type: string, nullable: true}
             maxReceiveCount: {type: integer}
             visibilityTimeoutSeconds: {type: integer}
+        Document:
+          type: object
+          required: [id, filename, size_bytes, content_type, sha256, uploaded_at, uploader, stored]
+          properties:
+            id: {type: string}
+            filename: {type: string}
+            size_bytes: {type: integer, minimum: 0}
+            content_type: {type: string}
+            sha256: {type: string, pattern: "^[0-9a-f]{64}$"}
+            uploaded_at: {type: string, format: date-time}
+            uploader: {type: string}
+            stored: {type: boolean}
         Problem:
           type: object
           required: [type, title, status, detail]
