@@ -20,6 +20,45 @@ enum ExportFormat {
         .object(["type": .string("order"), "payloadHash": .string(order.payloadHash), "order": order.json])
     }
 
+    static func line(_ document: Document) -> JSONValue {
+        var json = document.json
+        if case .object(var members) = json {
+            members.append(JSONMember(key: "uploaded_at_ms", value: .int(document.uploadedAt.millisecondsSinceEpoch)))
+            members.append(JSONMember(key: "object_key", value: .string(orNull: document.objectKey)))
+            json = .object(members)
+        }
+        return .object(["type": .string("document"), "document": json])
+    }
+
+    static func line(_ entry: AuditEntry) -> JSONValue {
+        .object([
+            "type": .string("audit"), "sequence": .int(entry.sequence), "timeMs": .int(entry.record.time.millisecondsSinceEpoch),
+            "principal": .string(entry.record.principal), "method": .string(entry.record.method), "route": .string(entry.record.route),
+            "resource": .string(entry.record.resource), "status": .int(Int64(entry.record.status)),
+            "sourceAddress": .string(entry.record.sourceAddress), "requestId": .string(entry.record.requestId),
+            "previousHash": .string(entry.previousHash), "hash": .string(entry.hash),
+        ])
+    }
+
+    static func document(from json: JSONValue) -> Document? {
+        guard json["type"]?.stringValue == "document", let d = json["document"], let id = d["id"]?.stringValue,
+              let filename = d["filename"]?.stringValue, let size = d["size_bytes"]?.int64Value, let type = d["content_type"]?.stringValue,
+              let sha = d["sha256"]?.stringValue, let time = d["uploaded_at_ms"]?.int64Value, let uploader = d["uploader"]?.stringValue else { return nil }
+        return Document(id: id, filename: filename, sizeBytes: size, contentType: type, sha256: sha, uploadedAt: Timestamp(millisecondsSinceEpoch: time),
+                        uploader: uploader, objectKey: d["object_key"]?.stringValue)
+    }
+
+    static func auditEntry(from json: JSONValue) -> AuditEntry? {
+        guard json["type"]?.stringValue == "audit", let sequence = json["sequence"]?.int64Value, let time = json["timeMs"]?.int64Value,
+              let principal = json["principal"]?.stringValue, let method = json["method"]?.stringValue, let route = json["route"]?.stringValue,
+              let resource = json["resource"]?.stringValue, let status = json["status"]?.int64Value,
+              let source = json["sourceAddress"]?.stringValue, let requestId = json["requestId"]?.stringValue,
+              let previous = json["previousHash"]?.stringValue, let hash = json["hash"]?.stringValue else { return nil }
+        return AuditEntry(sequence: sequence, record: AuditRecord(time: Timestamp(millisecondsSinceEpoch: time), principal: principal, method: method,
+                                                                  route: route, resource: resource, status: Int(status), sourceAddress: source, requestId: requestId),
+                          previousHash: previous, hash: hash)
+    }
+
     /// An order line back to the order; nil when the line is not one.
     static func order(from json: JSONValue) -> Order? {
         guard json["type"]?.stringValue == "order", let hash = json["payloadHash"]?.stringValue, !hash.isEmpty,
@@ -48,8 +87,12 @@ struct ExportCommand: AsyncParsableCommand {
             let writer = BufferedLines(output)
             writer.append(ExportFormat.header(exportedAt: SystemClock().now(), source: store.path))
             let progress = Progress(label: "exported", total: nil)
-            let count = try await store.store.exportSnapshot { order in
-                writer.append(ExportFormat.line(order))
+            let counts = try await DataSnapshot.read(store.database) { item in
+                switch item {
+                case .order(let order): writer.append(ExportFormat.line(order))
+                case .document(let document): writer.append(ExportFormat.line(document))
+                case .audit(let entry): writer.append(ExportFormat.line(entry))
+                }
                 progress.step()
             }
             try writer.flush()
@@ -58,7 +101,7 @@ struct ExportCommand: AsyncParsableCommand {
             _ = try? FileManager.default.removeItem(atPath: file)
             try FileManager.default.moveItem(atPath: temporary, toPath: file)
             progress.finish()
-            print("exported \(count) orders to \(file)")
+            print("exported \(counts.orders) orders, \(counts.documents) documents and \(counts.auditEntries) audit entries to \(file)")
         }
     }
 }
@@ -88,6 +131,9 @@ struct ImportCommand: AsyncParsableCommand {
             let progress = Progress(label: "imported", total: total, unit: "bytes")
             var created = 0, identical = 0, conflicting: [String] = [], lineNumber = 0
             var batch: [OrderSubmission] = []
+            var documentsNew = 0, documentsThere = 0
+            var auditEntries: [AuditEntry] = []
+            let documentStore = SQLiteDocumentStore(database: system.database)
             func flush() async throws {
                 guard !batch.isEmpty else { return }
                 for outcome in try await system.orderStore.accept(batch) {
@@ -111,14 +157,29 @@ struct ImportCommand: AsyncParsableCommand {
                     }
                     continue
                 }
-                guard let order = ExportFormat.order(from: json) else { throw UsageFailure("\(file):\(lineNumber) is not an order line") }
+                if let document = ExportFormat.document(from: json) {
+                    if try await documentStore.insertIfAbsent(document) { documentsNew += 1 } else { documentsThere += 1 }
+                    continue
+                }
+                if let entry = ExportFormat.auditEntry(from: json) {
+                    auditEntries.append(entry)
+                    continue
+                }
+                guard let order = ExportFormat.order(from: json) else { throw UsageFailure("\(file):\(lineNumber) is not an order, document or audit line") }
                 var events = [OrderEvent(type: .accepted, order: order)]
                 if order.highValue && order.review == nil && order.status == .accepted { events.append(OrderEvent(type: .highValue, order: order)) }
                 batch.append(OrderSubmission(order: order, events: events))
                 if batch.count == 500 { try await flush() }
             }
             try await flush()
+            var auditNote = "no audit entries"
+            if !auditEntries.isEmpty {
+                auditNote = try await SQLiteAuditTrail(database: system.database).restore(auditEntries)
+                    ? "\(auditEntries.count) audit entries restored"
+                    : "\(auditEntries.count) audit entries skipped (the trail here is not empty)"
+            }
             progress.finish()
+            print("documents: \(documentsNew) new, \(documentsThere) already there; \(auditNote)")
             print("imported \(file): \(created) new, \(identical) already there (skipped), \(conflicting.count) conflicting (kept as they were)"
                   + (conflicting.isEmpty ? "" : ": " + conflicting.prefix(10).joined(separator: ", ") + (conflicting.count > 10 ? ", …" : "")))
             if !conflicting.isEmpty { throw ExitCode(1) }
