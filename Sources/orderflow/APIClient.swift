@@ -14,16 +14,26 @@ struct APIClient {
     }
 
     let baseURL: String
+    /// `X-API-Key` (ORDERFLOW_API_KEY) or a bearer token (ORDERFLOW_TOKEN) for a server run with authentication.
+    let credential: (name: String, value: String)?
 
     init(url: String?) {
         var base = Settings.value(url, env: "ORDERFLOW_URL") ?? "http://127.0.0.1:8080"
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
+        if let key = Settings.value(nil, env: "ORDERFLOW_API_KEY") {
+            credential = ("X-API-Key", key)
+        } else if let token = Settings.value(nil, env: "ORDERFLOW_TOKEN") {
+            credential = ("Authorization", "Bearer \(token)")
+        } else {
+            credential = nil
+        }
     }
 
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        if let credential { request.headers.add(name: credential.name, value: credential.value) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))

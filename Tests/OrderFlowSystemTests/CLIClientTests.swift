@@ -108,6 +108,39 @@ extension SystemTests {
             #expect(orders.sorted() == ["up-1", "up-2", "up-4"])
         }
 
+        @Test("with --auth apikey: a key made by apikey create works through ORDERFLOW_API_KEY, scopes hold, revoke ends it", .timeLimit(.minutes(1)))
+        func apiKeysFromTheCLI() async throws {
+            let data = try TemporaryDirectory("cli-apikey")
+            defer { data.remove() }
+            let admin = try await CommandRun.run(["apikey", "create", "--name", "ops", "--scopes", "admin", "--data-dir", data.path])
+            #expect(admin.termination == .exited(0), "\(admin.transcript)")
+            let adminKey = admin.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let writer = try await CommandRun.run(["apikey", "create", "--name", "shop", "--scopes", "orders:write", "--data-dir", data.path])
+            let writerKey = writer.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(adminKey.hasPrefix("ofk_") && writerKey.hasPrefix("ofk_") && adminKey != writerKey)
+            let bad = try await CommandRun.run(["apikey", "create", "--name", "x", "--scopes", "orders:everything", "--data-dir", data.path])
+            #expect(bad.termination == .exited(2) && bad.stderr.text.contains("orders:everything"), "\(bad.transcript)")
+
+            let server = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--auth", "apikey"])
+            defer { server.stop() }
+            let anonymous = try await CommandRun.run(["status", "--url", server.baseURL])
+            #expect(anonymous.termination != .exited(0), "\(anonymous.transcript)")
+            let asWriter = try await CommandRun.run(["status", "--url", server.baseURL], environment: ["ORDERFLOW_API_KEY": writerKey])
+            #expect(asWriter.termination != .exited(0), "\(asWriter.transcript)")
+            let asAdmin = try await CommandRun.run(["status", "--url", server.baseURL], environment: ["ORDERFLOW_API_KEY": adminKey])
+            #expect(asAdmin.termination == .exited(0), "\(asAdmin.transcript)")
+
+            let list = try await CommandRun.run(["apikey", "list", "--data-dir", data.path])
+            #expect(list.stdout.nonEmptyLines.count == 2 && !list.stdout.text.contains(adminKey), "\(list.transcript)")
+            let id = String(adminKey.dropFirst(4).prefix(16))
+            #expect(try await CommandRun.run(["apikey", "revoke", id, "--data-dir", data.path]).termination == .exited(0))
+            let revoked = try await CommandRun.run(["status", "--url", server.baseURL], environment: ["ORDERFLOW_API_KEY": adminKey])
+            #expect(revoked.termination != .exited(0), "\(revoked.transcript)")
+            // Reading the audit trail needs admin.
+            let audit = try await server.api.send(.GET, "/audit", headers: [("X-API-Key", writerKey)])
+            #expect(audit.status == 403)
+        }
+
         @Test("status prints the server's report as JSON; a client command without a server is one error line", .timeLimit(.minutes(1)))
         func status() async throws {
             let data = try TemporaryDirectory("cli-status")
