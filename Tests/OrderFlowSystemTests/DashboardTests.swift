@@ -67,6 +67,20 @@ extension SystemTests {
             #expect(png.count > 10_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "screenshot at \(screenshot): \(png.count) bytes")
             print("dashboard test: screenshot at \(screenshot), \(requested.count) requests, all to \(server.baseURL)")
         }
+
+        @Test("with authentication on, the page asks for an API key instead of showing figures", .timeLimit(.minutes(1)))
+        func dashboardAsksForAKey() async throws {
+            let chromium = try Chromium.path()
+            let data = try TemporaryDirectory("dashboard-auth")
+            defer { data.remove() }
+            let server = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--auth", "apikey"])
+            defer { server.stop() }
+            let work = try TemporaryDirectory("chromium-auth")
+            defer { work.remove() }
+            let page = DOM(try await Chromium.run(chromium, profile: work.url.appendingPathComponent("profile").path, ["--dump-dom", server.baseURL + "/"]))
+            #expect(page.attribute("style", ofId: "auth")?.contains("display: block") == true, "\(page.html.prefix(2000))")
+            #expect(page.value(ofId: "orders") == "", "no figures without a key")
+        }
     }
 }
 

@@ -29,6 +29,10 @@ enum DashboardPage {
     </style></head><body>
     <header><h1>OrderFlow</h1><span class="meta" id="system">–</span><span class="meta" id="updated">loading…</span></header>
     <div id="error" role="alert"></div>
+    <form id="auth" style="display:none;margin-bottom:.75rem" autocomplete="off">
+      <label for="key">This server needs an API key:</label> <input id="key" type="password" size="40" placeholder="ofk_…"> <button type="submit">use key</button>
+      <span class="meta">(kept in this tab only)</span>
+    </form>
     <main>
       <section class="wide"><div class="tiles">
         <div class="tile"><div class="num" id="orders" data-value="">–</div><div class="label">orders</div></div>
@@ -49,14 +53,16 @@ enum DashboardPage {
     "use strict";
     const SVG="http://www.w3.org/2000/svg";
     const $=id=>document.getElementById(id);
-    async function get(path){const r=await fetch(path,{cache:"no-store"});if(!r.ok)throw new Error(path+" answered "+r.status);return r.json()}
+    function headers(){const k=sessionStorage.getItem("orderflow.key");return k?{"X-API-Key":k}:{}}
+    async function get(path){const r=await fetch(path,{cache:"no-store",headers:headers()});if(r.status===401)$("auth").style.display="block";if(!r.ok)throw new Error(path+" answered "+r.status);return r.json()}
+    $("auth").onsubmit=e=>{e.preventDefault();sessionStorage.setItem("orderflow.key",$("key").value.trim());$("auth").style.display="none";refresh()};
     function show(id,value,text){const e=$(id);e.dataset.value=String(value);e.textContent=text===undefined?String(value):text}
     function el(tag,attrs,text){const e=document.createElement(tag);for(const[k,v]of Object.entries(attrs||{}))e.setAttribute(k,v);if(text!==undefined)e.textContent=text;return e}
     function svgEl(tag,attrs,text){const e=document.createElementNS(SVG,tag);for(const[k,v]of Object.entries(attrs))e.setAttribute(k,v);if(text!==undefined)e.textContent=text;return e}
     function body(id){const t=$(id).tBodies[0];t.replaceChildren();return t}
     function row(tbody,attrs,cells){const tr=el("tr",attrs);for(const c of cells){if(c instanceof Node){const td=el("td");td.appendChild(c);tr.appendChild(td)}else{tr.appendChild(el("td",typeof c==="object"?{class:"n"}:{},typeof c==="object"?c.n:String(c)))}}tbody.appendChild(tr);return tr}
     function empty(tbody,columns,text){const tr=el("tr");const td=el("td",{colspan:String(columns),class:"empty"},text);tr.appendChild(td);tbody.appendChild(tr)}
-    async function act(path,label){try{const r=await fetch(path,{method:"POST"});if(!r.ok){const p=await r.json().catch(()=>({}));throw new Error(label+": "+(p.detail||r.status))}await refresh()}catch(e){fail(e)}}
+    async function act(path,label){try{const r=await fetch(path,{method:"POST",headers:headers()});if(!r.ok){const p=await r.json().catch(()=>({}));throw new Error(label+": "+(p.detail||r.status))}await refresh()}catch(e){fail(e)}}
     function fail(e){const b=$("error");b.textContent=String(e.message||e);b.style.display="block"}
 
     function perMinute(minutes){
