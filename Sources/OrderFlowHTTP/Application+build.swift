@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import OrderFlowApp
 import ServiceLifecycle
@@ -13,6 +14,8 @@ public struct HTTPConfiguration: Sendable {
     public var uploadBodyLimit: Int
     /// `POST /upload`'s limit and whether contents are kept.
     public var documents = DocumentSettings()
+    /// URL, header, connection, idle-time and rate limits.
+    public var limits = EdgeLimits()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, orderBodyLimit: Int = 1 << 20, uploadBodyLimit: Int = 16 << 20) {
         self.host = host
@@ -28,7 +31,10 @@ public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfig
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: RequestIdentityMiddleware())
     if let trail = services.audit { router.add(middleware: AuditMiddleware(trail: trail, clock: services.clock)) }
-    router.add(middleware: AuthMiddleware(auth: services.auth))
+    router.add(middleware: EdgeLimitsMiddleware(limits: configuration.limits))
+    router.add(middleware: AuthMiddleware(auth: services.auth, limiter: configuration.limits.rateLimit.map {
+        RateLimiter(rate: $0, burst: max(1, configuration.limits.rateBurst ?? $0 * 2))
+    }))
     router.add(middleware: ProblemMiddleware())
     OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)
     ReviewsController(orders: services.orders).addRoutes(to: router)
@@ -52,7 +58,13 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(services, configuration: configuration),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OrderFlow"),
+        server: .http1(configuration: .init(
+            idleTimeout: .nanoseconds(Int64(configuration.limits.idleTimeout.components.seconds) * 1_000_000_000),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.limits.maximumHeaderFieldBytes,
+                                            maxHeaderListSize: configuration.limits.maximumHeaderBytes, maxHeaderFieldCount: 200)
+        )),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OrderFlow",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.limits.maximumConnections)),
         services: workers,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger

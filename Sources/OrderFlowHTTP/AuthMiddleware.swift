@@ -9,6 +9,8 @@ import OrderFlowCore
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let auth: AuthConfiguration
+    /// Per-principal (or, without authentication, per-address) token buckets; nil: no rate limit.
+    let limiter: RateLimiter?
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard let scope = RouteScopes.required(method: request.method, route: context.endpointPath ?? "NotFound") else {
@@ -18,6 +20,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard auth.isEnabled else {
             context.notes.principalId = Principal.anonymous.id
             context.principal = .anonymous
+            try throttle("address:\(context.remoteAddress ?? "unknown")")
             return try await next(request, context)
         }
         guard let principal = await authenticate(request) else {
@@ -25,12 +28,21 @@ struct AuthMiddleware: RouterMiddleware {
         }
         context.logger[metadataKey: "principal"] = .string(principal.id)
         context.notes.principalId = principal.id
+        try throttle(principal.id)
         guard principal.scopes.contains(scope) else {
             throw Problem(.forbidden, status: .forbidden, detail: "this credential lacks the scope \(scope.rawValue)",
                           extra: [JSONMember(key: "requiredScope", value: .string(scope.rawValue))])
         }
         context.principal = principal
         return try await next(request, context)
+    }
+
+    func throttle(_ key: String) throws {
+        guard let limiter, let wait = limiter.take(key) else { return }
+        var problem = Problem(.tooManyRequests, status: .tooManyRequests,
+                              detail: "more than \(limiter.rate) requests per second from this caller; retry after the pause")
+        problem.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
+        throw problem
     }
 
     /// An API key when one is sent (and keys are on), else a bearer token (when tokens are on).

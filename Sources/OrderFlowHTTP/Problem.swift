@@ -17,6 +17,8 @@ public struct Problem: HTTPResponseError, Sendable {
         case unavailable = "service-unavailable"
         case unauthorized = "unauthorized"
         case forbidden = "forbidden"
+        case uriTooLong = "uri-too-long"
+        case tooManyRequests = "too-many-requests"
         case internalError = "internal-error"
 
         var title: String {
@@ -33,6 +35,8 @@ public struct Problem: HTTPResponseError, Sendable {
             case .unavailable: "The service is not available"
             case .unauthorized: "Authentication required"
             case .forbidden: "Not allowed"
+            case .uriTooLong: "The request target is too long"
+            case .tooManyRequests: "Too many requests"
             case .internalError: "Internal error"
             }
         }
@@ -43,6 +47,8 @@ public struct Problem: HTTPResponseError, Sendable {
     public let detail: String
     public let fieldErrors: [FieldError]
     public let extra: [JSONMember]
+    /// Sent as `Retry-After` (429, 503).
+    public var retryAfterSeconds: Int?
 
     public init(_ kind: Kind, status: HTTPResponse.Status, detail: String, fieldErrors: [FieldError] = [], extra: [JSONMember] = []) {
         self.kind = kind
@@ -75,6 +81,7 @@ public struct Problem: HTTPResponseError, Sendable {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == .methodNotAllowed { headers[.allow] = "GET, POST, PUT" }
         if kind == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="orderflow", ApiKey realm="orderflow""# }
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json.serialized())))
     }
 }

@@ -72,6 +72,15 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("alert-webhook"), help: "Deliver alarm state changes (topic alerts) to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_ALERT_WEBHOOKS, comma-separated).")
     var alertWebhooks: [String] = []
 
+    @Option(name: .customLong("rate-limit"), help: "Requests per second per principal (per client address without authentication); a burst of twice that. Off by default (env ORDERFLOW_RATE_LIMIT).")
+    var rateLimit: String?
+
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more wait in the listen backlog (env ORDERFLOW_MAX_CONNECTIONS, default 1024).")
+    var maxConnections: String?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent before it is closed (env ORDERFLOW_IDLE_TIMEOUT, default 60).")
+    var idleTimeout: String?
+
     @Option(name: .customLong("max-document-bytes"), help: "Largest document POST /upload accepts (env ORDERFLOW_MAX_DOCUMENT_BYTES, default 26214400 = 25 MiB).")
     var maxDocumentBytes: String?
 
@@ -155,6 +164,18 @@ struct ServeOptions: ParsableArguments {
         }
         configuration.http.documents.maximumBytes = documentLimit
         configuration.http.documents.keepContent = keepDocuments || Settings.value(nil, env: "ORDERFLOW_KEEP_DOCUMENTS") == "1"
+        if let text = Settings.value(rateLimit, env: "ORDERFLOW_RATE_LIMIT") {
+            guard let rate = Double(text), rate > 0, rate <= 1_000_000 else { throw UsageFailure("--rate-limit \(text) is not a number of requests per second") }
+            configuration.http.limits.rateLimit = rate
+        }
+        let connectionsText = Settings.value(maxConnections, env: "ORDERFLOW_MAX_CONNECTIONS") ?? "1024"
+        guard let connections = Int(connectionsText), (1...1_000_000).contains(connections) else {
+            throw UsageFailure("--max-connections \(connectionsText) is not a number from 1 to 1000000")
+        }
+        configuration.http.limits.maximumConnections = connections
+        let idleText = Settings.value(idleTimeout, env: "ORDERFLOW_IDLE_TIMEOUT") ?? "60"
+        guard let idle = Int(idleText), (1...86_400).contains(idle) else { throw UsageFailure("--idle-timeout \(idleText) is not a number of seconds from 1 to 86400") }
+        configuration.http.limits.idleTimeout = .seconds(idle)
         try resolveAuthentication(into: &configuration)
         return configuration
     }
