@@ -24,13 +24,8 @@ struct ProcessUsage {
     /// The current resident set size: `/proc/self/statm`'s second field, in pages (Linux); nil where there is no procfs.
     static func residentBytes() -> Int? {
         #if os(Linux)
-        let descriptor = open("/proc/self/statm", O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let fields = buffer[..<count].split(separator: UInt8(ascii: " "))
+        guard let text = procFile("/proc/self/statm", upTo: 128) else { return nil }
+        let fields = text.split(separator: UInt8(ascii: " "))
         guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
         #else
@@ -56,13 +51,8 @@ enum HostCPU {
     /// `cpu user nice system idle iowait irq softirq steal …`: busy is everything but idle and iowait.
     static func current() -> Reading? {
         #if os(Linux)
-        let descriptor = open("/proc/stat", O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let firstLine = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
+        guard let text = procFile("/proc/stat", upTo: 512) else { return nil }
+        let firstLine = text.prefix { $0 != UInt8(ascii: "\n") }
         let fields = firstLine.split(separator: UInt8(ascii: " ")).dropFirst().compactMap { UInt64(String(decoding: $0, as: UTF8.self)) }
         guard fields.count >= 4 else { return nil }
         let total = fields.prefix(8).reduce(UInt64(0), +)
@@ -72,4 +62,15 @@ enum HostCPU {
         return nil
         #endif
     }
+}
+
+/// The first `limit` bytes of a small kernel file (procfs), or nil.
+private func procFile(_ path: String, upTo limit: Int) -> ArraySlice<UInt8>? {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var buffer = [UInt8](repeating: 0, count: limit)
+    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    guard count > 0 else { return nil }
+    return buffer[..<count]
 }
