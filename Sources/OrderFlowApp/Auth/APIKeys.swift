@@ -1,4 +1,3 @@
-import Crypto
 import OrderFlowCore
 
 /// Creates keys and checks presented ones. A key reads `ofk_<id>_<secret>`: the id finds the stored hash, the secret
@@ -16,8 +15,8 @@ public struct APIKeys: Sendable {
     /// A new key: stored (hash only) and returned with the full key text, which is not kept anywhere.
     public func create(name: String, scopes: Set<Scope>) async throws -> (key: APIKey, text: String) {
         var generator = SystemRandomNumberGenerator()
-        let id = Self.hex((0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        let secret = Self.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let id = SHA256Hex.hex((0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let secret = SHA256Hex.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let key = APIKey(id: id, name: name, scopes: scopes, secretHash: Self.hash(secret), createdAt: clock.now())
         try await store.insert(key)
         return (key, "\(Self.prefix)\(id)_\(secret)")
@@ -34,18 +33,7 @@ public struct APIKeys: Sendable {
     }
 
     static func hash(_ secret: String) -> String {
-        hex(Array(SHA256.hash(data: Array(secret.utf8))))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        SHA256Hex.digest(secret)
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -54,10 +54,7 @@ public struct AuditEntry: Sendable, Hashable {
             let bytes = Array(field.utf8)
             input += Array(String(bytes.count).utf8) + [0x3A] + bytes
         }
-        return SHA256.hash(data: input).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        return SHA256Hex.digest(bytes: input)
     }
 
     /// Whether the stored hash is the hash of the stored content.

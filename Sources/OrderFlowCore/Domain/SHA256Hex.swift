@@ -13,8 +13,13 @@ public enum SHA256Hex {
         hex(SHA256.hash(data: bytes), byteCount: byteCount)
     }
 
+    /// Lower-case hex of any bytes (random ids, signatures).
+    public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { hex($0) }
+    }
+
     /// Lower-case hex of `digest`'s bytes; the digest stays bytes until text is needed.
-    static func hex(_ digest: SHA256.Digest, byteCount: Int = SHA256.byteCount) -> String {
+    public static func hex(_ digest: SHA256.Digest, byteCount: Int = SHA256.byteCount) -> String {
         digest.withUnsafeBytes { bytes in hex(UnsafeRawBufferPointer(rebasing: bytes.prefix(byteCount))) }
     }
 

@@ -91,7 +91,7 @@ public final class SQLiteAuditTrail: AuditTrail {
             if try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_digests WHERE seq = ?", arguments: [sequence]) ?? 0 > 0 { return nil }
             var digest = AuditDigest(sequence: sequence, hash: last["hash"], time: time, signature: "")
             let signature = try signingKey.signature(for: Array(digest.signedText.utf8))
-            digest.signature = signature.map { String(format: "%02x", $0) }.joined()
+            digest.signature = SHA256Hex.hex([UInt8](signature))
             try db.execute(sql: "INSERT INTO audit_digests (seq, hash, time, signature) VALUES (?, ?, ?, ?)",
                            arguments: [digest.sequence, digest.hash, time.millisecondsSinceEpoch, digest.signature])
             return digest

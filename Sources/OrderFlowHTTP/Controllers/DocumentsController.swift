@@ -84,7 +84,7 @@ struct DocumentsController {
             objectKey = key
         }
         let document = Document(id: id, filename: filename, sizeBytes: Int64(size), contentType: fileType,
-                                sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                                sha256: SHA256Hex.hex(hasher.finalize()),
                                 uploadedAt: clock.now(), uploader: context.principal?.id ?? "anonymous", objectKey: objectKey)
         try await documents.insert(document)
         return .json(document.json, status: .created, headers: [.location: "/documents/\(id)"])
