@@ -124,7 +124,8 @@ public struct AWSResourceSetup: Sendable {
         let BillingMode: String
     }
 
-    /// An on-demand table keyed by the string attribute `hashKey` (an existing one is kept).
+    /// An on-demand table keyed by the string attribute `hashKey` (an existing one is kept), with point-in-time
+    /// recovery on, as in the data stack (`orderflow export --backend aws` needs it).
     public func table(_ name: String, hashKey: String) async throws {
         do {
             _ = try await client.json(.dynamoDB, operation: "CreateTable", input: CreateTableInput(
@@ -134,6 +135,40 @@ public struct AWSResourceSetup: Sendable {
         } catch {
             guard error.serviceError?.hasCode("ResourceInUseException") == true else { throw error }
         }
+        try await pointInTimeRecovery(name)
+    }
+
+    private struct TableNameInput: Encodable {
+        let TableName: String
+    }
+
+    private struct TableStatusOutput: Decodable {
+        struct Table: Decodable {
+            let TableStatus: String
+        }
+
+        let Table: Table
+    }
+
+    private struct ContinuousBackupsInput: Encodable {
+        struct Specification: Encodable {
+            let PointInTimeRecoveryEnabled: Bool
+        }
+
+        let TableName: String
+        let PointInTimeRecoverySpecification: Specification
+    }
+
+    /// Turns point-in-time recovery on once the table is active (AWS refuses it while the table is being created).
+    private func pointInTimeRecovery(_ name: String) async throws {
+        for attempt in 1...60 {
+            let status = try await client.json(.dynamoDB, operation: "DescribeTable", input: TableNameInput(TableName: name), as: TableStatusOutput.self)
+            if status.Table.TableStatus == "ACTIVE" { break }
+            guard attempt < 60 else { throw Missing(what: "table \(name) did not become ACTIVE") }
+            try await Task.sleep(for: .seconds(min(attempt, 5)))
+        }
+        _ = try await client.json(.dynamoDB, operation: "UpdateContinuousBackups", input: ContinuousBackupsInput(
+            TableName: name, PointInTimeRecoverySpecification: .init(PointInTimeRecoveryEnabled: true)), as: Nothing.self)
     }
 
     /// A bucket in the client's region (an existing one of this account is kept).

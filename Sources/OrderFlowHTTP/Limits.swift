@@ -12,6 +12,9 @@ public struct EdgeLimits: Sendable {
     public var maximumHeaderBytes = 32 * 1024
     /// A connection with nothing to read or write for this long is closed (slow or stalled clients).
     public var idleTimeout: Duration = .seconds(60)
+    /// A request not answered this long after its handling began (its body still arriving, or its work unfinished) is
+    /// cancelled and answered `408`; nil: no limit.
+    public var requestTimeout: Duration? = .seconds(60)
     /// Open connections at most; further ones wait in the listen backlog.
     public var maximumConnections = 1024
     /// Requests per second each principal (or client address, without authentication) may make; nil: no limit.
@@ -52,7 +55,8 @@ final class RateLimiter: Sendable {
     }
 }
 
-/// Refuses over-long request targets (414); the rate limit (429) is applied where the caller is known (AuthMiddleware).
+/// Refuses over-long request targets (414) and cancels requests that take longer than the request timeout (408); the
+/// rate limit (429) is applied where the caller is known (AuthMiddleware).
 struct EdgeLimitsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limits: EdgeLimits
@@ -61,6 +65,34 @@ struct EdgeLimitsMiddleware: RouterMiddleware {
         guard request.uri.string.utf8.count <= limits.maximumURLBytes else {
             throw Problem(.uriTooLong, status: .uriTooLong, detail: "the request target is longer than \(limits.maximumURLBytes) bytes")
         }
-        return try await next(request, context)
+        guard let timeout = limits.requestTimeout, request.uri.path != "/health" else { return try await next(request, context) }
+        return try await withoutActuallyEscaping(next) { next in
+            // The handler runs in a child task so the deadline can cancel it (a stalled body read ends with the
+            // cancellation); the group returns once both tasks are done, so nothing outlives the request.
+            let handler = UncheckedHandler(next: next)
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await handler.next(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let response = first else {
+                    throw Problem(.requestTimeout, status: .requestTimeout, detail: "the request was not received and answered within \(Self.seconds(timeout)) s")
+                }
+                return response
+            }
+        }
     }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
+    }
+}
+
+/// The next handler of a middleware, carried into the child task that runs it. It is called once, inside the
+/// middleware's own call and task group, which is what makes handing it across safe.
+private struct UncheckedHandler: @unchecked Sendable {
+    let next: (Request, AppRequestContext) async throws -> Response
 }

@@ -19,6 +19,7 @@ public struct Problem: HTTPResponseError, Sendable {
         case forbidden = "forbidden"
         case uriTooLong = "uri-too-long"
         case tooManyRequests = "too-many-requests"
+        case requestTimeout = "request-timeout"
         case internalError = "internal-error"
 
         var title: String {
@@ -37,6 +38,7 @@ public struct Problem: HTTPResponseError, Sendable {
             case .forbidden: "Not allowed"
             case .uriTooLong: "The request target is too long"
             case .tooManyRequests: "Too many requests"
+            case .requestTimeout: "The request took too long"
             case .internalError: "Internal error"
             }
         }

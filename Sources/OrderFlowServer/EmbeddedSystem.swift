@@ -40,9 +40,8 @@ public struct EmbeddedSystem: Sendable {
             try await messaging.ensureQueue(name: queue, visibilityTimeout: configuration.visibilityTimeout, maxReceiveCount: configuration.maxReceiveCount)
         }
         try await messaging.subscribe(topic: names.highValueTopic, to: .queue(names.highValueQueue))
-        for webhook in configuration.highValueWebhooks {
-            try await messaging.subscribe(topic: names.highValueTopic, to: .webhook(url: webhook.url, secret: webhook.secret))
-        }
+        try await messaging.setPushSubscriptions(
+            topic: names.highValueTopic, to: configuration.highValueWebhooks.map { .webhook(url: $0.url, secret: $0.secret) })
         let highValueQueue = messaging.queue(named: names.highValueQueue)
         let uploadsQueue = messaging.queue(named: names.uploadsQueue)
         let stream = messaging.stream(named: names.ordersStream, shardCount: configuration.streamShards)
@@ -62,11 +61,11 @@ public struct EmbeddedSystem: Sendable {
             databaseHealthy: { await database.isHealthy() },
             outbox: store, queues: messaging, analytics: analyticsConsumer
         )
-        // Alarm state changes go to the `alerts` topic: always a log line, plus any configured webhooks.
+        // Alarm state changes go to the `alerts` topic: always a log line, plus the configured webhooks and e-mail addresses.
         try await messaging.subscribe(topic: names.alertsTopic, to: .log)
-        for webhook in configuration.alertWebhooks {
-            try await messaging.subscribe(topic: names.alertsTopic, to: .webhook(url: webhook.url, secret: webhook.secret))
-        }
+        try await messaging.setPushSubscriptions(
+            topic: names.alertsTopic,
+            to: configuration.alertWebhooks.map { .webhook(url: $0.url, secret: $0.secret) } + configuration.alertEmails.map { .email(address: $0) })
         let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: messaging, metrics: orderService.metrics),
                             topic: messaging.topic(named: names.alertsTopic), clock: clock, logger: logger)
         let auditTrail = SQLiteAuditTrail(database: database)
@@ -90,7 +89,8 @@ public struct EmbeddedSystem: Sendable {
             highValueQueue: highValueQueue,
             uploadsQueue: uploadsQueue,
             ordersStream: stream,
-            webhookDispatcher: WebhookDispatcher(messaging: messaging, logger: logger),
+            webhookDispatcher: WebhookDispatcher(
+                messaging: messaging, mailer: try configuration.smtpRelay.map { try SMTPMailer(relay: $0) }, logger: logger),
             auditDigests: AuditDigestService(trail: auditTrail, key: auditKey, clock: clock, logger: logger),
             walCheckpointer: try WALCheckpointer(database: database, logger: logger),
             logger: logger

@@ -1,6 +1,7 @@
 import Foundation
 import OrderFlowApp
 import OrderFlowCore
+import OrderFlowEmbedded
 import OrderFlowHTTP
 
 /// Everything `orderflow serve` can be told, with the seeds' defaults.
@@ -18,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     public var alarms = AlarmSettings()
     /// Webhook subscriptions of the `alerts` topic (URL and HMAC secret); alarm state changes are also logged.
     public var alertWebhooks: [(url: String, secret: String)] = []
+    /// E-mail addresses that receive alarm state changes through `smtpRelay`.
+    public var alertEmails: [String] = []
+    /// The SMTP relay e-mail subscriptions send through.
+    public var smtpRelay: SMTPRelay?
     /// API keys (stored in the data directory) for machine clients.
     public var apiKeysEnabled = false
     /// Bearer tokens checked against a JWKS (e.g. a Cognito user pool).

@@ -1,7 +1,9 @@
 import ArgumentParser
+import AWSKit
 import Foundation
 import GRDB
 import Logging
+import OrderFlowAWS
 import OrderFlowCore
 import OrderFlowEmbedded
 import OrderFlowServer
@@ -68,41 +70,103 @@ enum ExportFormat {
     }
 }
 
-/// `orderflow export --to FILE`: every order (with its review) as JSON Lines, a consistent snapshot of a data
-/// directory, also while a server is running on it.
+/// `orderflow export --to FILE`: every order (with its review), document and audit entry as JSON Lines, a consistent
+/// snapshot of a data directory, also while a server is running on it. `--backend aws`: a point-in-time export of every
+/// table of the AWS backend into the uploads bucket (seed 004's export before teardown).
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write every order (and its review) to a JSON Lines file: a consistent snapshot, safe while the server runs."
+        abstract: "Write every order, document and audit entry to a JSON Lines file (a consistent snapshot, safe while the server runs); on AWS, export the tables to the uploads bucket."
     )
-    @Option(name: .customLong("to"), help: "The file to write (replaced if it exists).") var file: String
+    @Option(name: .customLong("to"), help: "The file to write (replaced if it exists); embedded backend.") var file: String?
     @Option(name: .customLong("data-dir"), help: "The data directory (env ORDERFLOW_DATA_DIR, default ./orderflow-data).") var dataDirectory: String?
+    @Option(help: "embedded (the default) or aws: point-in-time exports of the tables to the uploads bucket (env ORDERFLOW_BACKEND).")
+    var backend: String?
+    @Option(help: "aws: the key prefix in the uploads bucket; each export goes under PREFIX<UTC time>/<table>.") var prefix: String = "exports/"
+    @Option(name: .customLong("wait"), help: "aws: seconds to wait for the exports to complete (default 3600).") var waitSeconds: Int = 3600
 
     func run() async throws {
         try await reportingFailures("export") {
-            let store = try openStore(dataDirectory)
-            let temporary = file + ".partial"
-            guard FileManager.default.createFile(atPath: temporary, contents: nil) else { throw UsageFailure("cannot create \(temporary)") }
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-            let writer = BufferedLines(output)
-            writer.append(ExportFormat.header(exportedAt: SystemClock().now(), source: store.path))
-            let progress = Progress(label: "exported", total: nil)
-            let counts = try await DataSnapshot.read(store.database) { item in
-                switch item {
-                case .order(let order): writer.append(ExportFormat.line(order))
-                case .document(let document): writer.append(ExportFormat.line(document))
-                case .audit(let entry): writer.append(ExportFormat.line(entry))
-                }
-                progress.step()
+            switch Settings.value(backend, env: "ORDERFLOW_BACKEND") ?? "embedded" {
+            case "embedded":
+                guard let file else { throw UsageFailure("--to FILE names the file to write") }
+                try await exportEmbedded(to: file)
+            case "aws":
+                guard file == nil else { throw UsageFailure("--to is for the embedded backend; on AWS the tables are exported to the uploads bucket") }
+                try await exportAWS()
+            case let other:
+                throw UsageFailure("--backend \(other) is not embedded or aws")
             }
-            try writer.flush()
-            try output.close()
-            // Whole or not at all: a file that exists under the final name is complete.
-            _ = try? FileManager.default.removeItem(atPath: file)
-            try FileManager.default.moveItem(atPath: temporary, toPath: file)
-            progress.finish()
-            print("exported \(counts.orders) orders, \(counts.documents) documents and \(counts.auditEntries) audit entries to \(file)")
         }
+    }
+
+    func exportEmbedded(to file: String) async throws {
+        let store = try openStore(dataDirectory)
+        let temporary = file + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else { throw UsageFailure("cannot create \(temporary)") }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        let writer = BufferedLines(output)
+        writer.append(ExportFormat.header(exportedAt: SystemClock().now(), source: store.path))
+        let progress = Progress(label: "exported", total: nil)
+        let counts = try await DataSnapshot.read(store.database) { item in
+            switch item {
+            case .order(let order): writer.append(ExportFormat.line(order))
+            case .document(let document): writer.append(ExportFormat.line(document))
+            case .audit(let entry): writer.append(ExportFormat.line(entry))
+            }
+            progress.step()
+        }
+        try writer.flush()
+        try output.close()
+        // Whole or not at all: a file that exists under the final name is complete.
+        _ = try? FileManager.default.removeItem(atPath: file)
+        try FileManager.default.moveItem(atPath: temporary, toPath: file)
+        progress.finish()
+        print("exported \(counts.orders) orders, \(counts.documents) documents and \(counts.auditEntries) audit entries to \(file)")
+    }
+
+    /// The tables of the AWS backend (`ORDERFLOW_AWS_*_TABLE`, the seeds' names by default), in export order.
+    static func awsTables(_ environment: [String: String]) -> [String] {
+        let settings = [
+            ("ORDERFLOW_AWS_ORDERS_TABLE", "Orders"), ("ORDERFLOW_AWS_OUTBOX_TABLE", "OrdersOutbox"),
+            ("ORDERFLOW_AWS_ANALYTICS_TABLE", "OrdersAnalytics"),
+        ]
+        return settings.map { name, fallback in environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback }
+    }
+
+    func exportAWS() async throws {
+        guard prefix.isEmpty || (!prefix.hasPrefix("/") && prefix.count <= 512) else { throw UsageFailure("--prefix \(prefix) must be a relative key prefix") }
+        guard waitSeconds >= 0 else { throw UsageFailure("--wait \(waitSeconds) must not be negative") }
+        var logger = Logger(label: "orderflow.export")
+        logger.logLevel = .warning
+        let environment = ProcessInfo.processInfo.environment
+        let bucket = environment["ORDERFLOW_AWS_UPLOADS_BUCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? "myapp-uploads"
+        let (client, _) = try AWSSettings.client(environment: environment, logger: logger)
+        do {
+            let exports = DynamoDBTableExports(client: client)
+            let stamp = Self.stamp(Date())
+            var started: [DynamoDBTableExports.Export] = []
+            for table in Self.awsTables(environment) {
+                started.append(try await exports.start(table: table, bucket: bucket, prefix: "\(prefix)\(stamp)/\(table)"))
+            }
+            let done = try await exports.waitForAll(started, timeout: .seconds(waitSeconds)) { export in
+                print("\(export.table): \(export.itemCount.map(String.init) ?? "?") items exported to s3://\(export.bucket)/\(export.prefix)")
+            }
+            print("exported \(done.count) tables to s3://\(bucket)/\(prefix)\(stamp)/ (point in time, DynamoDB JSON)")
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try? await client.shutdown()
+    }
+
+    /// `20261125T120000Z`: sorts by time, safe in a key.
+    static func stamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
     }
 }
 

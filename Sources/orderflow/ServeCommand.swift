@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import OrderFlowApp
 import OrderFlowCore
+import OrderFlowEmbedded
 import OrderFlowHTTP
 import OrderFlowServer
 import Prometheus
@@ -72,11 +73,26 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("alert-webhook"), help: "Deliver alarm state changes (topic alerts) to URL, signed with SECRET (URL=SECRET, repeatable; env ORDERFLOW_ALERT_WEBHOOKS, comma-separated).")
     var alertWebhooks: [String] = []
 
+    @Option(name: .customLong("alert-email"), help: "Mail alarm state changes to ADDRESS through --smtp-relay (repeatable; env ORDERFLOW_ALERT_EMAILS, comma-separated).")
+    var alertEmails: [String] = []
+
+    @Option(name: .customLong("smtp-relay"), help: "SMTP server for --alert-email: smtp://[user:password@]host[:port] (STARTTLS when offered, required with credentials) or smtps://… (env ORDERFLOW_SMTP_RELAY).")
+    var smtpRelay: String?
+
+    @Option(name: .customLong("alert-email-from"), help: "Sender address of alert e-mail (env ORDERFLOW_ALERT_EMAIL_FROM, default orderflow@<host name>).")
+    var alertEmailFrom: String?
+
+    @Option(name: .customLong("smtp-ca-file"), help: "PEM file of extra certificate authorities to trust for the SMTP relay (env ORDERFLOW_SMTP_CA_FILE).")
+    var smtpCAFile: String?
+
     @Option(name: .customLong("rate-limit"), help: "Requests per second per principal (per client address without authentication); a burst of twice that. Off by default (env ORDERFLOW_RATE_LIMIT).")
     var rateLimit: String?
 
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more wait in the listen backlog (env ORDERFLOW_MAX_CONNECTIONS, default 1024).")
     var maxConnections: String?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take, body included, before it is cancelled and answered 408; 0: no limit (env ORDERFLOW_REQUEST_TIMEOUT, default 60).")
+    var requestTimeout: String?
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent before it is closed (env ORDERFLOW_IDLE_TIMEOUT, default 60).")
     var idleTimeout: String?
@@ -153,6 +169,7 @@ struct ServeOptions: ParsableArguments {
         configuration.highValuePolicy = policy
         configuration.highValueWebhooks = try Self.webhooks(webhooks, env: "ORDERFLOW_WEBHOOKS", option: "--webhook")
         configuration.alertWebhooks = try Self.webhooks(alertWebhooks, env: "ORDERFLOW_ALERT_WEBHOOKS", option: "--alert-webhook")
+        try resolveAlertEmail(into: &configuration)
         let periodText = Settings.value(alarmPeriod, env: "ORDERFLOW_ALARM_PERIOD") ?? "60"
         guard let period = Double(periodText), period >= 0.1, period <= 3600 else {
             throw UsageFailure("--alarm-period \(periodText) is not a number of seconds from 0.1 to 3600")
@@ -176,6 +193,11 @@ struct ServeOptions: ParsableArguments {
         let idleText = Settings.value(idleTimeout, env: "ORDERFLOW_IDLE_TIMEOUT") ?? "60"
         guard let idle = Int(idleText), (1...86_400).contains(idle) else { throw UsageFailure("--idle-timeout \(idleText) is not a number of seconds from 1 to 86400") }
         configuration.http.limits.idleTimeout = .seconds(idle)
+        let requestTimeoutText = Settings.value(requestTimeout, env: "ORDERFLOW_REQUEST_TIMEOUT") ?? "60"
+        guard let requestSeconds = Double(requestTimeoutText), requestSeconds >= 0, requestSeconds <= 86_400 else {
+            throw UsageFailure("--request-timeout \(requestTimeoutText) is not a number of seconds from 0 to 86400")
+        }
+        configuration.http.limits.requestTimeout = requestSeconds == 0 ? nil : .milliseconds(Int64(requestSeconds * 1000))
         try resolveAuthentication(into: &configuration)
         return configuration
     }
@@ -224,6 +246,33 @@ struct ServeOptions: ParsableArguments {
             }
             return (String(spec[..<equals]), String(spec[spec.index(after: equals)...]))
         }
+    }
+
+    /// `--alert-email`, `--smtp-relay`, `--alert-email-from` and `--smtp-ca-file`: addresses need a relay, and every
+    /// mistake is one line naming the option.
+    func resolveAlertEmail(into configuration: inout ServerConfiguration) throws {
+        var emails = alertEmails
+        if emails.isEmpty, let value = Settings.value(nil, env: "ORDERFLOW_ALERT_EMAILS") {
+            emails = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        for address in emails where !MailAddress.isValid(address) {
+            throw UsageFailure("--alert-email \(address) is not an e-mail address")
+        }
+        let relayURL = Settings.value(smtpRelay, env: "ORDERFLOW_SMTP_RELAY")
+        guard let relayURL else {
+            if !emails.isEmpty { throw UsageFailure("--alert-email needs --smtp-relay (the SMTP server to send through)") }
+            return
+        }
+        let host = ProcessInfo.processInfo.hostName
+        let from = Settings.value(alertEmailFrom, env: "ORDERFLOW_ALERT_EMAIL_FROM") ?? "orderflow@\(host.contains(".") ? host : "\(host).localdomain")"
+        do {
+            let relay = try SMTPRelay(url: relayURL, from: from, caFile: Settings.value(smtpCAFile, env: "ORDERFLOW_SMTP_CA_FILE"))
+            _ = try SMTPMailer(relay: relay)  // loads the CA file now, not at the first alarm
+            configuration.smtpRelay = relay
+        } catch let error as SMTPError {
+            throw UsageFailure("--smtp-relay: \(error)")
+        }
+        configuration.alertEmails = emails
     }
 
     func makeLogging() throws -> LogSetup {

@@ -13,7 +13,13 @@ extension SystemTests {
             let data = try TemporaryDirectory("alarm-dlq")
             defer { data.remove() }
             let logFile = data.url.appendingPathComponent("app.log").path
-            let server = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--alarm-period", "0.2", "--log-level", "info", "--log-file", logFile])
+            // The alerts topic also mails a real SMTP server (aiosmtpd).
+            let relay = try await SMTPTestRelay.start(in: data)
+            defer { relay.stop() }
+            let server = try await ServerUnderTest.start(dataDirectory: data, arguments: [
+                "--alarm-period", "0.2", "--log-level", "info", "--log-file", logFile,
+                "--alert-email", "ops@example.com", "--smtp-relay", "smtp://127.0.0.1:\(relay.port)", "--alert-email-from", "orderflow@test.example",
+            ])
             defer { server.stop() }
 
             #expect(try await state(of: "dead-letters", at: server) == "OK")
@@ -36,6 +42,14 @@ extension SystemTests {
             let published = LogRecords(try String(contentsOfFile: logFile, encoding: .utf8)).with(message: "topic message")
                 .filter { $0["topic"]?.stringValue == "alerts" && $0["attribute.alarm"]?.stringValue == "dead-letters" }
             #expect(published.compactMap { $0["attribute.state"]?.stringValue } == ["ALARM", "OK"], "\(published.map { $0.serialized() })")
+            // …and mailed once each.
+            let mails = try await eventually("two alert e-mails", timeout: .seconds(20)) {
+                // Only this alarm's: on a busy host the CPU alarm may change too, and is mailed as well.
+                let mails = relay.messages().map(ReceivedMail.init).filter { $0.headers["subject"]?.hasSuffix(": dead-letters") == true }
+                return mails.count >= 2 ? mails : nil
+            }
+            #expect(Set(mails.compactMap { $0.headers["subject"] }) == ["[OrderFlow] ALARM: dead-letters", "[OrderFlow] OK: dead-letters"])
+            #expect(mails.count == 2)
         }
 
         @Test("host CPU kept busy raises cpu-high once after its five periods; idle again clears it once", .timeLimit(.minutes(1)))

@@ -45,6 +45,25 @@ extension SystemTests {
             expectOneLineFailure(unreadable, mentioning: ["JWKS", missing])
         }
 
+        @Test("alert e-mail settings that cannot work are one line each; a relay password never appears", .timeLimit(.minutes(1)))
+        func alertEmailMisconfiguration() async throws {
+            let data = try TemporaryDirectory("bad-smtp")
+            defer { data.remove() }
+            let base = ["serve", "--port", "0", "--data-dir", data.path]
+            let noRelay = try await CommandRun.run(base + ["--alert-email", "ops@example.com"])
+            expectOneLineFailure(noRelay, mentioning: ["--alert-email", "--smtp-relay"])
+            let badAddress = try await CommandRun.run(base + ["--alert-email", "ops", "--smtp-relay", "smtp://127.0.0.1:25"])
+            expectOneLineFailure(badAddress, mentioning: ["--alert-email", "ops"])
+            let badScheme = try await CommandRun.run(base + ["--alert-email", "ops@example.com", "--smtp-relay", "http://u:hunter2@mail.example.com"])
+            expectOneLineFailure(badScheme, mentioning: ["--smtp-relay", "smtp or smtps"])
+            #expect(!badScheme.stderr.text.contains("hunter2") && !badScheme.stdout.text.contains("hunter2"))
+            let missingCA = data.url.appendingPathComponent("missing-ca.pem").path
+            let noCA = try await CommandRun.run(base + ["--alert-email", "ops@example.com", "--smtp-relay", "smtps://u:hunter2@mail.example.com",
+                                                        "--smtp-ca-file", missingCA])
+            expectOneLineFailure(noCA, mentioning: ["--smtp-relay", missingCA])
+            #expect(!noCA.stderr.text.contains("hunter2") && !noCA.stdout.text.contains("hunter2"))
+        }
+
         /// Non-zero exit (not a crash: a trap would be a signal), nothing on stdout about listening, and exactly one
         /// non-empty line on stderr holding each of `fragments`.
         func expectOneLineFailure(_ run: CommandRun, mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {

@@ -60,6 +60,11 @@ public final class SQLiteMessaging: QueueAdministration {
                 throw MessagingError.invalidArgument("webhook secret for \(url) must not be empty")
             }
             (kind, target, secret) = (.webhook, url, webhookSecret)
+        case .email(let address):
+            guard MailAddress.isValid(address) else {
+                throw MessagingError.invalidArgument("e-mail subscription address \(address) is not a valid e-mail address")
+            }
+            (kind, target, secret) = (.webhook, WebhookDispatcher.mailtoPrefix + address, nil)
         case .log:
             (kind, target, secret) = (.log, "", nil)
         }
@@ -77,6 +82,31 @@ public final class SQLiteMessaging: QueueAdministration {
                 var subscription = TopicSubscription(id: nil, topic: topic, kind: kind, target: target, secret: secret)
                 try subscription.insert(db)
             }
+        }
+    }
+
+    /// Makes `endpoints` the push (webhook and e-mail) subscriptions of `topic`: subscribes each and removes any other
+    /// push subscription, with its pending deliveries, so the configuration a server starts with is the whole truth.
+    /// Queue and log subscriptions are left alone. Returns the targets removed.
+    @discardableResult
+    public func setPushSubscriptions(topic: String, to endpoints: [TopicEndpoint]) async throws -> [String] {
+        var keep = Set<String>()
+        for endpoint in endpoints {
+            switch endpoint {
+            case .webhook(let url, _): keep.insert(url)
+            case .email(let address): keep.insert(WebhookDispatcher.mailtoPrefix + address)
+            case .queue, .log: throw MessagingError.invalidArgument("only webhook and e-mail endpoints are push subscriptions")
+            }
+            try await subscribe(topic: topic, to: endpoint)
+        }
+        let kept = keep
+        return try await context.database.write { db in
+            let stale = try TopicSubscription
+                .filter(TopicSubscription.Columns.topic == topic && TopicSubscription.Columns.kind == TopicSubscription.Kind.webhook.rawValue)
+                .fetchAll(db)
+                .filter { !kept.contains($0.target) }
+            for subscription in stale { _ = try subscription.delete(db) }
+            return stale.map(\.target)
         }
     }
 

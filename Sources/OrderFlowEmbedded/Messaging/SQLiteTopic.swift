@@ -9,6 +9,9 @@ public enum TopicEndpoint: Sendable, Hashable {
     case queue(String)
     /// As an HTTP POST signed with HMAC-SHA256 of the body under `secret` (see `WebhookSignature`).
     case webhook(url: String, secret: String)
+    /// As an e-mail to `address` through the dispatcher's SMTP relay (see `SMTPMailer`), with the same durable
+    /// retries as a webhook; stored as a push subscription whose target is `mailto:address`.
+    case email(address: String)
     /// As one structured log line.
     case log
 }

@@ -5,8 +5,9 @@ import Logging
 import OrderFlowCore
 import ServiceLifecycle
 
-/// Delivers the durable webhook deliveries that topic publishes create: signed HTTP POSTs, retried with jittered
-/// exponential backoff until a 2xx answer or the last attempt. Runs as a `Service`; a graceful shutdown lets the
+/// Delivers the durable push deliveries that topic publishes create: signed HTTP POSTs to webhook subscriptions and
+/// e-mails (through `mailer`) to `mailto:` subscriptions, retried with jittered exponential backoff until a 2xx answer
+/// (or the relay's acceptance) or the last attempt. Runs as a `Service`; a graceful shutdown lets the
 /// deliveries in flight finish (each is bounded by the request timeout) and claims no new ones.
 public struct WebhookDispatcher: Service {
     /// The message attribute whose value is sent as `X-OrderFlow-Event-Id`, so receivers can de-duplicate.
@@ -15,6 +16,8 @@ public struct WebhookDispatcher: Service {
     public static let eventIdHeader = "X-OrderFlow-Event-Id"
     /// The header carrying the 1-based attempt number.
     public static let attemptHeader = "X-OrderFlow-Delivery-Attempt"
+    /// The target prefix of an e-mail subscription.
+    public static let mailtoPrefix = "mailto:"
 
     /// Limits of delivery.
     public struct Configuration: Sendable {
@@ -53,13 +56,19 @@ public struct WebhookDispatcher: Service {
 
     private let context: MessagingContext
     private let httpClient: HTTPClient
+    private let mailer: SMTPMailer?
     private let configuration: Configuration
     private let logger: Logger
 
-    /// A dispatcher for the webhook subscriptions of `messaging`, posting with `httpClient` (owned by the caller).
-    public init(messaging: SQLiteMessaging, httpClient: HTTPClient = .shared, configuration: Configuration = Configuration(), logger: Logger? = nil) {
+    /// A dispatcher for the push subscriptions of `messaging`, posting with `httpClient` (owned by the caller) and
+    /// mailing through `mailer` (without one, an e-mail delivery fails and is retried until one is configured).
+    public init(
+        messaging: SQLiteMessaging, httpClient: HTTPClient = .shared, mailer: SMTPMailer? = nil, configuration: Configuration = Configuration(),
+        logger: Logger? = nil
+    ) {
         context = messaging.context
         self.httpClient = httpClient
+        self.mailer = mailer
         self.configuration = configuration
         self.logger = logger ?? messaging.context.logger
     }
@@ -119,6 +128,7 @@ public struct WebhookDispatcher: Service {
         var eventId: String?
         var attempt: Int
         var topic: String
+        var createdAt: Timestamp
     }
 
     private enum Outcome: Sendable {
@@ -138,7 +148,7 @@ public struct WebhookDispatcher: Service {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.id, d.body, d.event_id, d.attempts, s.target, s.secret, s.topic
+                    SELECT d.id, d.body, d.event_id, d.attempts, d.created_at, s.target, s.secret, s.topic
                     FROM webhook_delivery d JOIN topic_subscription s ON s.id = d.subscription_id
                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?
                     ORDER BY d.next_attempt_at, d.id LIMIT ?
@@ -148,7 +158,8 @@ public struct WebhookDispatcher: Service {
             for row in rows {
                 let claim = Claim(
                     id: row["id"], url: row["target"], secret: row["secret"] ?? "", body: row["body"], eventId: row["event_id"],
-                    attempt: (row["attempts"] as Int) + 1, topic: row["topic"])
+                    attempt: (row["attempts"] as Int) + 1, topic: row["topic"],
+                    createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]))
                 try db.execute(
                     sql: "UPDATE webhook_delivery SET attempts = ?, next_attempt_at = ? WHERE id = ?",
                     arguments: [claim.attempt, now + leaseMs, claim.id])
@@ -159,6 +170,7 @@ public struct WebhookDispatcher: Service {
     }
 
     private func attempt(_ claim: Claim) async -> Outcome {
+        if claim.url.hasPrefix(Self.mailtoPrefix) { return await mail(claim) }
         var request = HTTPClientRequest(url: claim.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -177,6 +189,20 @@ public struct WebhookDispatcher: Service {
             if (200..<300).contains(status) { return .delivered }
             let text = answer.map { String(decoding: $0.readableBytesView.prefix(512), as: UTF8.self) } ?? ""
             return .failed("HTTP \(status)" + (text.isEmpty ? "" : ": \(text)"))
+        } catch {
+            if Task.isCancelled { return .abandoned }
+            return .failed(String(describing: error))
+        }
+    }
+
+    private func mail(_ claim: Claim) async -> Outcome {
+        guard let mailer else { return .failed("no SMTP relay is configured for e-mail subscriptions") }
+        let message = AlertMail.message(
+            to: String(claim.url.dropFirst(Self.mailtoPrefix.count)), topic: claim.topic, body: claim.body,
+            eventId: claim.eventId, deliveryId: claim.id, createdAt: claim.createdAt, host: mailer.relay.heloName)
+        do {
+            try await mailer.send(message)
+            return .delivered
         } catch {
             if Task.isCancelled { return .abandoned }
             return .failed(String(describing: error))

@@ -9,7 +9,8 @@ enum OpenAPIDocument {
         E-commerce order processing: orders, review cases of high-value orders, uploads, aggregates and operations.
         Every error is application/problem+json with a stable type (urn:orderflow:problem:<kind>). With authentication
         on, routes other than /health, / and /openapi.yaml need a bearer token or an API key carrying the scope named in
-        the operation's security requirement.
+        the operation's security requirement. Limits at the edge may answer any operation with 408 (request-timeout: not
+        received and answered within the request timeout), 414 (uri-too-long) or 429 (too-many-requests, with Retry-After).
     servers:
       - url: http://127.0.0.1:8080
     security:
