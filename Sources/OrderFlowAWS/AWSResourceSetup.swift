@@ -138,18 +138,6 @@ public struct AWSResourceSetup: Sendable {
         try await pointInTimeRecovery(name)
     }
 
-    private struct TableNameInput: Encodable {
-        let TableName: String
-    }
-
-    private struct TableStatusOutput: Decodable {
-        struct Table: Decodable {
-            let TableStatus: String
-        }
-
-        let Table: Table
-    }
-
     private struct ContinuousBackupsInput: Encodable {
         struct Specification: Encodable {
             let PointInTimeRecoveryEnabled: Bool
@@ -162,7 +150,7 @@ public struct AWSResourceSetup: Sendable {
     /// Turns point-in-time recovery on once the table is active (AWS refuses it while the table is being created).
     private func pointInTimeRecovery(_ name: String) async throws {
         for attempt in 1...60 {
-            let status = try await client.json(.dynamoDB, operation: "DescribeTable", input: TableNameInput(TableName: name), as: TableStatusOutput.self)
+            let status = try await client.json(.dynamoDB, operation: "DescribeTable", input: DynamoDBTableName(TableName: name), as: DescribeTableOutput.self)
             if status.Table.TableStatus == "ACTIVE" { break }
             guard attempt < 60 else { throw Missing(what: "table \(name) did not become ACTIVE") }
             try await Task.sleep(for: .seconds(min(attempt, 5)))

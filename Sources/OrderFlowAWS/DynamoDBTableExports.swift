@@ -39,18 +39,6 @@ public struct DynamoDBTableExports: Sendable {
         }
     }
 
-    private struct TableNameInput: Encodable {
-        let TableName: String
-    }
-
-    private struct DescribeTableOutput: Decodable {
-        struct Table: Decodable {
-            let TableArn: String
-        }
-
-        let Table: Table
-    }
-
     private struct ExportInput: Encodable {
         let TableArn: String
         let S3Bucket: String
@@ -78,7 +66,7 @@ public struct DynamoDBTableExports: Sendable {
 
     /// Starts a full export of `table` (DynamoDB JSON) to `bucket` under `prefix`.
     public func start(table: String, bucket: String, prefix: String) async throws -> Export {
-        let arn = try await client.json(.dynamoDB, operation: "DescribeTable", input: TableNameInput(TableName: table), as: DescribeTableOutput.self)
+        let arn = try await client.json(.dynamoDB, operation: "DescribeTable", input: DynamoDBTableName(TableName: table), as: DescribeTableOutput.self)
             .Table.TableArn
         do {
             let output = try await client.json(
@@ -138,4 +126,19 @@ public struct DynamoDBTableExports: Sendable {
             table: table, arn: description.ExportArn, status: description.ExportStatus, bucket: description.S3Bucket ?? bucket,
             prefix: description.S3Prefix ?? prefix, itemCount: description.ItemCount, failure: failure.isEmpty ? nil : failure)
     }
+}
+
+/// The input of DynamoDB operations that name one table (DescribeTable).
+struct DynamoDBTableName: Encodable {
+    let TableName: String
+}
+
+/// The part of DescribeTable's answer OrderFlow reads.
+struct DescribeTableOutput: Decodable {
+    struct Table: Decodable {
+        let TableArn: String
+        let TableStatus: String
+    }
+
+    let Table: Table
 }
