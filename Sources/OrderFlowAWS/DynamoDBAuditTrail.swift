@@ -1,5 +1,6 @@
 import AWSKit
 import Crypto
+import Foundation
 import OrderFlowCore
 
 /// The `AuditTrail` on a DynamoDB table (`OrderFlowAudit`, key `Key`), shared by any number of stateless API instances.
@@ -105,7 +106,9 @@ public final class DynamoDBAuditTrail: AuditTrail {
                     previous = hash
                 }
                 do {
-                    try await dynamoDB.transactWriteItems(writes(for: entries, after: head))
+                    // One token per attempt: the client's own retry of this request (a timeout after DynamoDB committed
+                    // it) is then the same transaction, not a second append of the same records.
+                    try await dynamoDB.transactWriteItems(writes(for: entries, after: head), clientRequestToken: UUID().uuidString.lowercased())
                     return entries
                 } catch {
                     guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
