@@ -99,6 +99,7 @@ let package = Package(
                 "AWSKit",
                 "OrderFlowApp",
                 "OrderFlowHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +124,7 @@ let package = Package(
                 "OrderFlowCore",
                 "OrderFlowApp",
                 "AWSKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings
@@ -150,6 +152,7 @@ let package = Package(
                 "OrderFlowHTTP",
                 "OrderFlowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -130,7 +130,8 @@ def delete_stack(cfn, environment: str, layer: str, timeout_s: float = 3600) -> 
 
 
 # The data stack's tables (by the names of their ARN exports), saved to the uploads bucket before a teardown.
-EXPORTED_TABLES = ("OrdersTableArn", "OutboxTableArn", "AnalyticsTableArn")
+EXPORTED_TABLES = ("OrdersTableArn", "OutboxTableArn", "AnalyticsTableArn", "ApiKeysTableArn", "DocumentsTableArn",
+                   "AuditTableArn")
 
 
 def stack_exports(cfn) -> dict[str, str]:

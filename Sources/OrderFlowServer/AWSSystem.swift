@@ -1,4 +1,5 @@
 import AWSKit
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -13,6 +14,17 @@ public struct AWSResourceSettings: Sendable, Hashable {
     public var ordersTable = "Orders"
     public var outboxTable = "OrdersOutbox"
     public var analyticsTable = "OrdersAnalytics"
+    /// API keys (`--auth apikey`), key `KeyId`.
+    public var apiKeysTable = AWSResourceSettings.defaultAPIKeysTable
+    /// The data stack's name of the API-key table.
+    public static let defaultAPIKeysTable = "OrderFlowApiKeys"
+    /// Document metadata (`POST /upload`, `GET /documents`), key `DocumentId`; kept contents go to the uploads bucket
+    /// under `documents/`.
+    public var documentsTable = "OrderFlowDocuments"
+    /// The audit trail: entries, the chain's head and signed digests, key `Key`.
+    public var auditTable = AWSResourceSettings.defaultAuditTable
+    /// The data stack's name of the audit table.
+    public static let defaultAuditTable = "OrderFlowAudit"
     public var uploadsBucket = "myapp-uploads"
     public var uploadsPrefix = "orders/"
     public var highValueTopicARN: String
@@ -52,10 +64,15 @@ public struct AWSSystem: Sendable {
     public let reviewWorker: ReviewWorker
     public let analyticsConsumer: AnalyticsConsumer
     public let uploadIngest: UploadIngestWorker
+    /// Signs the end of the audit chain; only in the processes given the signing key (the workers), so every digest
+    /// is signed by one key.
+    let auditDigests: AuditDigestService?
     let logger: Logger
 
+    /// Wires everything over `client`; with `auditSigningKey`, this process also signs audit digests.
     public static func open(_ configuration: ServerConfiguration, resources: AWSResourceSettings, client: AWSClient,
                             clock: any WallClock = SystemClock(), logger: Logger, auth: AuthConfiguration = .none,
+                            auditSigningKey: Curve25519.Signing.PrivateKey? = nil,
                             beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
         let dynamoDB = DynamoDB(client: client)
         let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
@@ -80,8 +97,10 @@ public struct AWSSystem: Sendable {
         // In-process alarms log their changes; on AWS the CloudWatch alarms of deploy/ publish to the alerts topic.
         let alarms = Alarms(settings: configuration.alarms, sampler: AlarmSampler(queues: queues, metrics: orderService.metrics),
                             topic: nil, clock: clock, logger: logger)
+        let auditTrail = DynamoDBAuditTrail(dynamoDB: dynamoDB, table: resources.auditTable)
         let services = OrderFlowServices(orders: orderService, analytics: analyticsStore, objects: objects, queues: queues, status: status,
-                                         clock: clock, alarms: alarms, auth: auth)
+                                         clock: clock, alarms: alarms, auth: auth, audit: auditTrail,
+                                         documents: DynamoDBDocumentStore(dynamoDB: dynamoDB, table: resources.documentsTable))
         return AWSSystem(
             configuration: configuration, client: client, orderStore: store, services: services,
             relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,
@@ -89,6 +108,7 @@ public struct AWSSystem: Sendable {
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
+            auditDigests: auditSigningKey.map { AuditDigestService(trail: auditTrail, key: $0, clock: clock, logger: logger) },
             logger: logger
         )
     }
@@ -114,12 +134,16 @@ public struct AWSSystem: Sendable {
         services.alarms.map { [AlarmService(alarms: $0)] } ?? []
     }
 
+    var digestService: [any Service] {
+        auditDigests.map { [$0] } ?? []
+    }
+
     /// The background workers of `role`.
     public func workers(for role: AWSRole) -> [any Service] {
         switch role {
-        case .api: [relay] + alarmService
-        case .worker: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService
-        case .all: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService
+        case .api: [relay] + alarmService + digestService
+        case .worker: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService + digestService
+        case .all: [relay, reviewWorker, analyticsConsumer, uploadIngest] + alarmService + digestService
         }
     }
 

@@ -56,9 +56,13 @@ struct AWSSetupCommand: AsyncParsableCommand {
     func setUp(_ client: AWSClient) async throws -> [String] {
         let setup = AWSResourceSetup(client: client)
         let orders = "Orders" + suffix, outbox = "OrdersOutbox" + suffix, analytics = "OrdersAnalytics" + suffix
+        let apiKeys = "OrderFlowApiKeys" + suffix, documents = "OrderFlowDocuments" + suffix, audit = "OrderFlowAudit" + suffix
         try await setup.table(orders, hashKey: "OrderID")
         try await setup.table(outbox, hashKey: "EventId")
         try await setup.table(analytics, hashKey: "Key")
+        try await setup.table(apiKeys, hashKey: "KeyId")
+        try await setup.table(documents, hashKey: "DocumentId")
+        try await setup.table(audit, hashKey: "Key")
         let highValue = try await setup.queue("HighValueQueue" + suffix, maxReceiveCount: 5)
         let uploads = try await setup.queue("order-uploads" + suffix, maxReceiveCount: 5)
         let topicARN = try await setup.topic("HighValueOrderTopic" + suffix, deliveringTo: highValue.arn, queueURL: highValue.url)
@@ -71,6 +75,9 @@ struct AWSSetupCommand: AsyncParsableCommand {
             "ORDERFLOW_AWS_ORDERS_TABLE=\(orders)",
             "ORDERFLOW_AWS_OUTBOX_TABLE=\(outbox)",
             "ORDERFLOW_AWS_ANALYTICS_TABLE=\(analytics)",
+            "ORDERFLOW_AWS_API_KEYS_TABLE=\(apiKeys)",
+            "ORDERFLOW_AWS_DOCUMENTS_TABLE=\(documents)",
+            "ORDERFLOW_AWS_AUDIT_TABLE=\(audit)",
             "ORDERFLOW_AWS_UPLOADS_BUCKET=\(bucket)",
             "ORDERFLOW_AWS_HIGH_VALUE_TOPIC_ARN=\(topicARN)",
             "ORDERFLOW_AWS_HIGH_VALUE_QUEUE_URL=\(highValue.url)",

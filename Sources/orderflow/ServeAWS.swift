@@ -1,8 +1,11 @@
 import AWSKit
+import Crypto
 import Foundation
 import Logging
 import OrderFlowApp
+import OrderFlowAWS
 import OrderFlowCore
+import OrderFlowEmbedded
 import OrderFlowServer
 
 extension ServeOptions {
@@ -40,16 +43,34 @@ extension ServeOptions {
             throw UsageFailure("ORDERFLOW_FAULT_INJECTION=\(other) is not a known fault (kill-before-publish)")
         }
 
-        if configuration.apiKeysEnabled {
-            throw UsageFailure("--auth apikey is not available on the AWS backend yet; use --auth jwt (e.g. a Cognito user pool)")
-        }
         var auth = AuthConfiguration()
+        if configuration.apiKeysEnabled {
+            let store = DynamoDBAPIKeyStore(dynamoDB: DynamoDB(client: client), table: resources.apiKeysTable)
+            // A missing table or a role without GetItem on it fails here, as one line, not as 401s later.
+            do {
+                _ = try await store.key(id: "orderflow-startup-probe")
+            } catch {
+                throw UsageFailure("cannot read the API-key table \(resources.apiKeysTable) at \(awsConfiguration.endpoint(for: .dynamoDB)): \(error)")
+            }
+            auth.apiKeys = APIKeys(store: store)
+        }
         if let settings = configuration.jwt {
             let verifier = JWTVerifier(settings: settings)
             do { try await verifier.load() } catch { throw UsageFailure("cannot load the JWT keys: \(error)") }
             auth.jwt = verifier
         }
-        let system = AWSSystem.open(configuration, resources: resources, client: client, logger: logger, auth: auth, beforePublish: beforePublish)
+        // Digests are signed by the workers only (the API role appends entries): one key, in the worker's data directory.
+        var signingKey: Curve25519.Signing.PrivateKey? = nil
+        if role != .api {
+            do {
+                try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+                signingKey = try AuditSigningKey.load(directory: configuration.dataDirectory)
+            } catch {
+                throw UsageFailure("cannot load or create the audit signing key in \(configuration.dataDirectory.path): \(error)")
+            }
+        }
+        let system = AWSSystem.open(configuration, resources: resources, client: client, logger: logger, auth: auth,
+                                    auditSigningKey: signingKey, beforePublish: beforePublish)
         // One read before listening: a wrong endpoint, region, table name or credentials fail here, as one line.
         do {
             _ = try await system.orderStore.order(OrderID("orderflow-startup-probe")!)
@@ -82,6 +103,9 @@ extension ServeOptions {
         if let table = value("ORDERFLOW_AWS_ORDERS_TABLE") { resources.ordersTable = table }
         if let table = value("ORDERFLOW_AWS_OUTBOX_TABLE") { resources.outboxTable = table }
         if let table = value("ORDERFLOW_AWS_ANALYTICS_TABLE") { resources.analyticsTable = table }
+        if let table = value("ORDERFLOW_AWS_API_KEYS_TABLE") { resources.apiKeysTable = table }
+        if let table = value("ORDERFLOW_AWS_DOCUMENTS_TABLE") { resources.documentsTable = table }
+        if let table = value("ORDERFLOW_AWS_AUDIT_TABLE") { resources.auditTable = table }
         if let bucket = value("ORDERFLOW_AWS_UPLOADS_BUCKET") { resources.uploadsBucket = bucket }
         if let stream = value("ORDERFLOW_AWS_STREAM") { resources.streamName = stream }
         resources.highValueDeadLetterQueueURL = value("ORDERFLOW_AWS_HIGH_VALUE_DLQ_URL")

@@ -15,6 +15,9 @@ extension SystemTests {
             let ordersTable = uniqueName("Orders")
             let outboxTable = uniqueName("OrdersOutbox")
             let analyticsTable = uniqueName("OrdersAnalytics")
+            let apiKeysTable = uniqueName("OrderFlowApiKeys")
+            let documentsTable = uniqueName("OrderFlowDocuments")
+            let auditTable = uniqueName("OrderFlowAudit")
             let streamName = uniqueName("OrdersStream")
             let bucket = uniqueName("myapp-uploads")
             var highValueQueue: (url: String, arn: String, deadLetterURL: String?) = ("", "", nil)
@@ -27,6 +30,9 @@ extension SystemTests {
                 try await resources.table(deployment.ordersTable, hashKey: "OrderID")
                 try await resources.table(deployment.outboxTable, hashKey: "EventId")
                 try await resources.table(deployment.analyticsTable, hashKey: "Key")
+                try await resources.table(deployment.apiKeysTable, hashKey: "KeyId")
+                try await resources.table(deployment.documentsTable, hashKey: "DocumentId")
+                try await resources.table(deployment.auditTable, hashKey: "Key")
                 deployment.highValueQueue = try await resources.queue(uniqueName("HighValueQueue"), maxReceiveCount: 5)
                 deployment.uploadsQueue = try await resources.queue(uniqueName("order-uploads"), maxReceiveCount: 5)
                 deployment.topicARN = try await resources.topic(uniqueName("HighValueOrderTopic"), deliveringTo: deployment.highValueQueue.arn)
@@ -43,7 +49,9 @@ extension SystemTests {
                     "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey,
                     "AWS_EC2_METADATA_DISABLED": "true",
                     "ORDERFLOW_AWS_ORDERS_TABLE": ordersTable, "ORDERFLOW_AWS_OUTBOX_TABLE": outboxTable,
-                    "ORDERFLOW_AWS_ANALYTICS_TABLE": analyticsTable, "ORDERFLOW_AWS_UPLOADS_BUCKET": bucket,
+                    "ORDERFLOW_AWS_ANALYTICS_TABLE": analyticsTable, "ORDERFLOW_AWS_API_KEYS_TABLE": apiKeysTable,
+                    "ORDERFLOW_AWS_DOCUMENTS_TABLE": documentsTable, "ORDERFLOW_AWS_AUDIT_TABLE": auditTable,
+                    "ORDERFLOW_AWS_UPLOADS_BUCKET": bucket,
                     "ORDERFLOW_AWS_HIGH_VALUE_TOPIC_ARN": topicARN, "ORDERFLOW_AWS_HIGH_VALUE_QUEUE_URL": highValueQueue.url,
                     "ORDERFLOW_AWS_UPLOADS_QUEUE_URL": uploadsQueue.url, "ORDERFLOW_AWS_STREAM": streamName,
                 ]
@@ -108,6 +116,204 @@ extension SystemTests {
             }
         }
     
+        @Test("--auth apikey on AWS: keys from `apikey create --backend aws` work on two API instances, scopes hold, revoke ends them",
+              .timeLimit(.minutes(2)))
+        func apiKeysInDynamoDB() async throws {
+            let moto = try MotoEnvironment.require()
+            try await withClient(try moto.client()) { client in
+                let deployment = try await Deployment.create(client)
+                let environment = deployment.environment(moto).merging(["ORDERFLOW_BACKEND": "aws"]) { $1 }
+                let data = try TemporaryDirectory("aws-apikey")
+                defer { data.remove() }
+                let admin = try await CommandRun.run(["apikey", "create", "--name", "ops", "--scopes", "admin"], environment: environment)
+                try #require(admin.termination == .exited(0), "\(admin.transcript)")
+                let adminKey = admin.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let writer = try await CommandRun.run(["apikey", "create", "--name", "shop", "--scopes", "orders:write,orders:read"],
+                                                      environment: environment)
+                let writerKey = writer.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(adminKey.hasPrefix("ofk_") && writerKey.hasPrefix("ofk_") && adminKey != writerKey)
+                // Nothing went into the data directory: the keys are in the table.
+                #expect(!FileManager.default.fileExists(atPath: data.path + "/orderflow.sqlite"))
+
+                let first = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws", "--auth", "apikey"],
+                                                            environment: environment)
+                defer { first.stop() }
+                let second = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws", "--auth", "apikey"],
+                                                             environment: environment)
+                defer { second.stop() }
+                let order = Array(#"{"OrderId":"key-1","Amount":25}"#.utf8)
+                #expect(try await first.api.send(.POST, "/orders", json: order).status == 401)
+                #expect(try await first.api.send(.POST, "/orders", json: order, headers: [("X-API-Key", writerKey)]).status == 201)
+                #expect(try await second.api.send(.GET, "/orders/key-1", headers: [("X-API-Key", writerKey)]).status == 200)
+                #expect(try await second.api.send(.GET, "/status", headers: [("X-API-Key", writerKey)]).status == 403)
+                #expect(try await second.api.send(.GET, "/status", headers: [("X-API-Key", adminKey)]).status == 200)
+
+                let list = try await CommandRun.run(["apikey", "list"], environment: environment)
+                #expect(list.termination == .exited(0) && list.stdout.nonEmptyLines.count == 2, "\(list.transcript)")
+                #expect(!list.stdout.text.contains(adminKey) && !list.stdout.text.contains(writerKey))
+                let id = String(writerKey.dropFirst(4).prefix(16))
+                let revoke = try await CommandRun.run(["apikey", "revoke", id], environment: environment)
+                #expect(revoke.termination == .exited(0), "\(revoke.transcript)")
+                // Revoked at once on every instance: nothing caches a key.
+                for server in [first, second] {
+                    #expect(try await server.api.send(.GET, "/orders/key-1", headers: [("X-API-Key", writerKey)]).status == 401)
+                }
+                #expect(try await first.api.send(.GET, "/orders/key-1", headers: [("X-API-Key", adminKey)]).status == 403)
+                let unknown = try await CommandRun.run(["apikey", "revoke", "ffffffffffffffff"], environment: environment)
+                #expect(unknown.termination == .exited(2), "\(unknown.transcript)")
+
+                // Only hashes in the table.
+                let items = try await DynamoDB(client: client).scan(table: deployment.apiKeysTable).items
+                #expect(items.count == 2)
+                let stored = items.map { "\($0)" }.joined()
+                for key in [adminKey, writerKey] {
+                    #expect(!stored.contains(String(key.suffix(64))))
+                }
+            }
+        }
+
+        @Test("serve --backend aws --auth apikey without its table is one line and exit status 2", .timeLimit(.minutes(1)))
+        func apiKeysWithoutTheirTable() async throws {
+            let moto = try MotoEnvironment.require()
+            try await withClient(try moto.client()) { client in
+                let deployment = try await Deployment.create(client)
+                var environment = deployment.environment(moto)
+                environment["ORDERFLOW_AWS_API_KEYS_TABLE"] = uniqueName("NoSuchTable")
+                let run = try await CommandRun.run(["serve", "--backend", "aws", "--auth", "apikey", "--port", "0"], environment: environment)
+                #expect(run.termination == .exited(2), "\(run.transcript)")
+                #expect(run.stderr.text.contains("cannot read the API-key table"), "\(run.transcript)")
+            }
+        }
+
+        @Test("documents on AWS: POST /upload on one instance, GET /documents (paged) and /documents/{id} on another, kept content in the bucket",
+              .timeLimit(.minutes(2)))
+        func documentsInDynamoDBAndS3() async throws {
+            let moto = try MotoEnvironment.require()
+            try await withClient(try moto.client()) { client in
+                let deployment = try await Deployment.create(client)
+                let environment = deployment.environment(moto)
+                let data = try TemporaryDirectory("aws-documents")
+                defer { data.remove() }
+                let first = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws", "--keep-documents"],
+                                                            environment: environment)
+                defer { first.stop() }
+                let second = try await ServerUnderTest.start(dataDirectory: data, arguments: ["--backend", "aws"], environment: environment)
+                defer { second.stop() }
+                let port = try #require(URL(string: first.baseURL)?.port)
+                let boundary = "b0undary"
+                var ids: [String] = []
+                for index in 1...5 {
+                    let body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../inv-\(index).txt\"\r\nContent-Type: text/plain\r\n\r\ninvoice \(index)\r\n--\(boundary)--\r\n".utf8)
+                    let head = Array("POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=\(boundary)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+                    let reply = try RawHTTP.exchange(port: port, request: head + body, closeWriteSide: false)
+                    try #require(reply.hasPrefix("HTTP/1.1 201"), "\(reply.prefix(300))")
+                    let bodyStart = try #require(reply.range(of: "\r\n\r\n"))
+                    let json = try JSONParser.parse(Array(reply[bodyStart.upperBound...].utf8))
+                    #expect(json["filename"]?.stringValue == "inv-\(index).txt")
+                    #expect(json["stored"] == .bool(true))
+                    #expect(json["sha256"]?.stringValue == SHA256Hex.digest("invoice \(index)"))
+                    ids.append(try #require(json["id"]?.stringValue))
+                }
+
+                // Another instance reads the same metadata: every document once over pages of two.
+                let listed = try await second.api.all("/documents", key: "documents", pageSize: 2)
+                #expect(listed.compactMap { $0["id"]?.stringValue }.sorted() == ids.sorted())
+                let one = try await second.api.json("/documents/\(ids[2])")
+                #expect(one["filename"]?.stringValue == "inv-3.txt" && one["size_bytes"]?.int64Value == 9)
+                #expect(try await second.api.send(.GET, "/documents/\(UUID().uuidString.lowercased())").status == 404)
+                #expect(try await second.api.send(.GET, "/documents?cursor=bogus").status == 400)
+
+                // The kept content is in the uploads bucket under documents/, outside the orders/ notifications.
+                let objects = S3ObjectStore(client: client, bucket: deployment.bucket)
+                #expect(try await objects.get(key: "documents/\(ids[0])") == Array("invoice 1".utf8))
+                // Listed whole: moto 5.2.1 refuses the signature of a listing whose prefix holds "/".
+                let keys = try await objects.list(prefix: "", limit: 100).map(\.key)
+                #expect(Set(keys) == Set(ids.map { "documents/\($0)" }))
+            }
+        }
+
+        @Test("audit on AWS: two instances append one chain, the worker signs it, audit verify --backend aws names edits, deletions, insertions",
+              .timeLimit(.minutes(3)))
+        func auditTrailInDynamoDB() async throws {
+            let moto = try MotoEnvironment.require()
+            try await withClient(try moto.client()) { client in
+                let deployment = try await Deployment.create(client)
+                let environment = deployment.environment(moto)
+                let apiData = try TemporaryDirectory("aws-audit-api")
+                defer { apiData.remove() }
+                let workerData = try TemporaryDirectory("aws-audit-worker")
+                defer { workerData.remove() }
+                let api = try await ServerUnderTest.start(dataDirectory: apiData, arguments: ["--backend", "aws"], environment: environment)
+                defer { api.stop() }
+                let all = try await ServerUnderTest.start(dataDirectory: workerData, arguments: ["--backend", "aws", "--aws-role", "all"],
+                                                          environment: environment)
+                defer { all.stop() }
+                // The API role signs nothing, so it has no key; the worker made one.
+                #expect(!FileManager.default.fileExists(atPath: apiData.path + "/audit-signing.key"))
+                #expect(FileManager.default.fileExists(atPath: workerData.path + "/audit-signing.key"))
+
+                // Concurrent requests on both instances.
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for index in 1...8 {
+                        let server = index % 2 == 0 ? api : all
+                        group.addTask {
+                            try await server.api.send(.POST, "/orders", json: Array(#"{"OrderId":"au-\#(index)","Amount":10}"#.utf8)).status
+                        }
+                    }
+                    for try await status in group { #expect(status == 201) }
+                }
+                #expect(try await api.api.send(.POST, "/orders/au-1/fulfil").status == 200)
+                #expect(try await all.api.send(.POST, "/orders/au-1/cancel").status == 409)
+                let keyRun = try await CommandRun.run(["apikey", "create", "--backend", "aws", "--name", "ops", "--scopes", "admin"], environment: environment)
+                #expect(keyRun.termination == .exited(0), "\(keyRun.transcript)")
+
+                let entries = try #require(try await api.api.json("/audit?limit=1000")["entries"]?.arrayValue)
+                #expect(entries.map { $0["sequence"]?.int64Value ?? 0 } == Array(1...11))
+                for (earlier, later) in zip(entries, entries.dropFirst()) { #expect(later["previousHash"] == earlier["hash"]) }
+                #expect(entries.last?["route"]?.stringValue == "apikey create")
+                #expect(try await all.api.json("/audit?after=9")["entries"]?.arrayValue?.count == 2)
+
+                // A clean stop of the signer signs the end of the chain; the real trail verifies.
+                all.process.send(SIGTERM)
+                #expect(try await all.process.waitForExit(timeout: .seconds(30)) == .exited(0))
+                let verify = ["audit", "verify", "--backend", "aws", "--data-dir", workerData.path]
+                let intact = try await CommandRun.run(verify, environment: environment)
+                #expect(intact.termination == .exited(0), "\(intact.transcript)")
+                #expect(intact.stdout.text.contains("audit trail intact: 11 entries, 1 signed digests, the last vouching for entry 11"), "\(intact.transcript)")
+
+                // Someone with write access to the table, one change at a time (each undone after).
+                let dynamoDB = DynamoDB(client: client)
+                func key(_ sequence: Int) -> DynamoDBItem {
+                    ["Key": .string("entry#" + String(repeating: "0", count: 19 - String(sequence).count) + String(sequence))]
+                }
+                let original8 = try #require(try await dynamoDB.getItem(table: deployment.auditTable, key: key(8)))
+                _ = try await dynamoDB.updateItem(table: deployment.auditTable, key: key(8),
+                                                  update: DynamoDB.Expression("SET #s = :s", names: ["#s": "Status"], values: [":s": .int(200)]))
+                let edited = try await CommandRun.run(verify, environment: environment)
+                #expect(edited.termination == .exited(1) && edited.stdout.text.contains("entry 8 was edited"), "\(edited.transcript)")
+                try await dynamoDB.putItem(table: deployment.auditTable, item: original8)
+
+                let original4 = try #require(try await dynamoDB.getItem(table: deployment.auditTable, key: key(4)))
+                #expect(try await dynamoDB.batchDelete(table: deployment.auditTable, keys: [key(4)]).isEmpty)
+                let deleted = try await CommandRun.run(verify, environment: environment)
+                #expect(deleted.termination == .exited(1) && deleted.stdout.text.contains("entry 4 was deleted"), "\(deleted.transcript)")
+                var forged = original4
+                forged["Resource"] = .string("id=forged")
+                forged["PreviousHash"] = .string(String(repeating: "f", count: 64))
+                try await dynamoDB.putItem(table: deployment.auditTable, item: forged)
+                let inserted = try await CommandRun.run(verify, environment: environment)
+                #expect(inserted.termination == .exited(1) && inserted.stdout.text.contains("entry 4 was inserted"), "\(inserted.transcript)")
+                try await dynamoDB.putItem(table: deployment.auditTable, item: original4)
+
+                let original11 = try #require(try await dynamoDB.getItem(table: deployment.auditTable, key: key(11)))
+                #expect(try await dynamoDB.batchDelete(table: deployment.auditTable, keys: [key(11)]).isEmpty)
+                let truncated = try await CommandRun.run(verify, environment: environment)
+                #expect(truncated.termination == .exited(1) && truncated.stdout.text.contains("entries after 10 were deleted"), "\(truncated.transcript)")
+                try await dynamoDB.putItem(table: deployment.auditTable, item: original11)
+                #expect(try await CommandRun.run(verify, environment: environment).termination == .exited(0))
+            }
+        }
+
         /// moto's endpoint and the test principal's keys, as the standard AWS variables.
         static func awsEnvironment(_ moto: MotoEnvironment) -> [String: String] {
             [

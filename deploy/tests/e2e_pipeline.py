@@ -331,6 +331,21 @@ def _pipeline(c, api: Process, worker: Process, ddb, data: dict[str, str]) -> No
     c.equal("e2e: nothing dead-lettered (API /queues)", {n: q.get("deadLetters") for n, q in queues.items()},
             {"HighValueQueue": 0, "order-uploads": 0})
 
+    # Documents and the audit trail in their tables, under the API role's policy.
+    boundary = "e2eb0undary"
+    upload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"invoice.txt\"\r\n"
+              f"Content-Type: text/plain\r\n\r\ninvoice 1001\r\n--{boundary}--\r\n").encode()
+    status, body = api.request("POST", "/upload", upload, content_type=f"multipart/form-data; boundary={boundary}")
+    c.equal("e2e: POST /upload through the API process records the document", (status, body and body.get("filename")), (201, "invoice.txt"))
+    listed = api.json("/documents").get("documents", [])
+    c.equal("e2e: GET /documents (API process) lists it from the stack's documents table",
+            [d.get("id") for d in listed], [body and body.get("id")])
+    entries = api.json("/audit?limit=1000").get("entries", [])
+    c.check("e2e: GET /audit (API process): every state-changing request is one entry of one chain in the audit table",
+            len(entries) >= 4 and [e.get("sequence") for e in entries] == list(range(1, len(entries) + 1))
+            and all(b.get("previousHash") == a.get("hash") for a, b in zip(entries, entries[1:]))
+            and {"/orders", "/upload"} <= {e.get("route") for e in entries}, entries[:3])
+
 
 def _lambda_processor(c, runtime, api: Process, ddb, s3, data: dict[str, str], region: str) -> None:
     """The Lambda processor under its role's policy: the seeds' direct event, its replay, and an S3 event."""

@@ -402,21 +402,23 @@ def inspect_security(d: Deployment, c: Checks) -> None:
 
 def inspect_data(d: Deployment, c: Checks) -> None:
     p, ddb, sqs, sns, s3 = d.physical["data"], d.client("dynamodb"), d.client("sqs"), d.client("sns"), d.client("s3")
-    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId"), ("AnalyticsTable", "Key")):
+    for table, key in (("OrdersTable", "OrderID"), ("OutboxTable", "EventId"), ("AnalyticsTable", "Key"), ("ApiKeysTable", "KeyId"),
+                       ("DocumentsTable", "DocumentId"), ("AuditTable", "Key")):
         description = ddb.describe_table(TableName=p[table])["Table"]
         c.equal(f"data: {p[table]} key schema", description["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}])
         c.equal(f"data: {p[table]} key type", description["AttributeDefinitions"], [{"AttributeName": key, "AttributeType": "S"}])
         c.equal(f"data: {p[table]} on-demand", description.get("BillingModeSummary", {}).get("BillingMode"), "PAY_PER_REQUEST")
         backups = ddb.describe_continuous_backups(TableName=p[table])["ContinuousBackupsDescription"]
         c.equal(f"data: {p[table]} point-in-time recovery", backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
-    c.equal("data: table names", (p["OrdersTable"], p["OutboxTable"], p["AnalyticsTable"]),
-            ("Orders", "OrdersOutbox", "OrdersAnalytics"))
+    c.equal("data: table names",
+            (p["OrdersTable"], p["OutboxTable"], p["AnalyticsTable"], p["ApiKeysTable"], p["DocumentsTable"], p["AuditTable"]),
+            ("Orders", "OrdersOutbox", "OrdersAnalytics", "OrderFlowApiKeys", "OrderFlowDocuments", "OrderFlowAudit"))
     ttl = ddb.describe_time_to_live(TableName=p["AnalyticsTable"])["TimeToLiveDescription"]
     c.equal("data: OrdersAnalytics expires its de-dup markers and minute buckets by TTL on ExpiresAt",
             (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")), ("ENABLED", "ExpiresAt"))
-    for table in ("OrdersTable", "OutboxTable"):
+    for table in ("OrdersTable", "OutboxTable", "ApiKeysTable", "DocumentsTable", "AuditTable"):
         ttl = ddb.describe_time_to_live(TableName=p[table])["TimeToLiveDescription"]
-        c.equal(f"data: {p[table]} has no TTL (orders and pending events never expire)", ttl.get("TimeToLiveStatus"), "DISABLED")
+        c.equal(f"data: {p[table]} has no TTL (orders, pending events, API keys, documents, audit entries never expire)", ttl.get("TimeToLiveStatus"), "DISABLED")
     exports = d.exports()
     c.equal("data: the analytics table's name and ARN are exported for the other stacks",
             (exports.get("orderflow-data-AnalyticsTableName"), exports.get("orderflow-data-AnalyticsTableArn")),
@@ -518,6 +520,9 @@ def inspect_compute(d: Deployment, c: Checks) -> None:
                 f"/opt/orderflow/deploy/instance/install {command} orderflow" in user_data
                 and "ORDERFLOW_AWS_ORDERS_TABLE=Orders" in user_data and "ORDERFLOW_AWS_STREAM=OrdersStream" in user_data
                 and "ORDERFLOW_AWS_ANALYTICS_TABLE=OrdersAnalytics\n" in user_data
+                and "ORDERFLOW_AWS_API_KEYS_TABLE=OrderFlowApiKeys\n" in user_data
+                and "ORDERFLOW_AWS_DOCUMENTS_TABLE=OrderFlowDocuments\n" in user_data
+                and "ORDERFLOW_AWS_AUDIT_TABLE=OrderFlowAudit\n" in user_data
                 and f"ORDERFLOW_AWS_UPLOADS_BUCKET=myapp-uploads-123456789012-{d.REGION}" in user_data, user_data[:400])
         c.check(f"compute: {template} uses {profile} and app-sg",
                 data.get("IamInstanceProfile", {}).get("Arn", "").endswith(sec[profile])
@@ -622,13 +627,14 @@ def inspect_observability(d: Deployment, c: Checks) -> None:
 
 def teardown(d: Deployment, c: Checks) -> None:
     data = d.physical["data"]
-    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", "OrdersAnalytics": "dynamodb",
+    retained = {"Orders": "dynamodb", "OrdersOutbox": "dynamodb", "OrdersAnalytics": "dynamodb", "OrderFlowApiKeys": "dynamodb",
+                "OrderFlowDocuments": "dynamodb", "OrderFlowAudit": "dynamodb",
                 data["UploadsBucket"]: "s3", data["LogsBucket"]: "s3",
                 d.physical["observability"]["TrailBucket"]: "s3"}
     # Seed 004: export before teardown (what `deploy/deploy down` does first), read back after the stacks are gone.
     ddb = d.client("dynamodb")
     expected = {}
-    for table in ("Orders", "OrdersOutbox", "OrdersAnalytics"):
+    for table in ("Orders", "OrdersOutbox", "OrdersAnalytics", "OrderFlowApiKeys", "OrderFlowDocuments", "OrderFlowAudit"):
         items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
         expected[table] = sorted(json.dumps(item, sort_keys=True) for item in items)
     exports = orderflow_deploy.export_tables(d.client("cloudformation"), ddb, d.ENV, timeout_s=120, poll_s=0.5,

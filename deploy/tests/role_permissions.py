@@ -20,6 +20,8 @@ COLUMNS = {"DynamoDB": "dynamodb", "SNS": "sns", "SQS": "sqs", "Kinesis": "kines
 # Data stack export (after "<env>-data-") -> the resource's default name.
 EXPORTED_NAMES = {
     "OrdersTableArn": "Orders", "OutboxTableArn": "OrdersOutbox", "AnalyticsTableArn": "OrdersAnalytics",
+    "ApiKeysTableArn": "OrderFlowApiKeys", "DocumentsTableArn": "OrderFlowDocuments",
+    "AuditTableArn": "OrderFlowAudit",
     "HighValueTopicArn": "HighValueOrderTopic", "OrdersStreamArn": "OrdersStream",
     "HighValueQueueArn": "HighValueQueue", "HighValueDeadLetterQueueArn": "HighValueQueue-dlq",
     "UploadsQueueArn": "order-uploads", "UploadsDeadLetterQueueArn": "order-uploads-dlq",
@@ -38,17 +40,25 @@ def _export(node) -> str | None:
     return None
 
 
-def _resource_name(node, prefix: str) -> str | None:
-    """The default name of a data-stack resource a statement's Resource entry points at, or None for anything else."""
+def _resource_name(node, prefix: str, condition: dict | None = None) -> str | None:
+    """The default name of a data-stack resource a statement's Resource entry points at, or None for anything else.
+    Objects of the uploads bucket are named by their key pattern (`orders/*`, `logs/*`); the bucket itself (ListBucket)
+    by the `s3:prefix` its statement's condition allows, as README names it."""
     export = _export(node)
     if export:
         return EXPORTED_NAMES.get(export, export)
     if isinstance(node, dict) and isinstance(node.get("Fn::Sub"), list):
         text, variables = node["Fn::Sub"]
         imported = {name: _export(value) for name, value in variables.items()}
-        if imported.get("Bucket") == "UploadsBucketName" and imported.get("Prefix") == "UploadsPrefix" \
-                and text.endswith("${Bucket}/${Prefix}*"):
+        if imported.get("Bucket") != "UploadsBucketName":
+            return None
+        if imported.get("Prefix") == "UploadsPrefix" and text.endswith("${Bucket}/${Prefix}*"):
             return f"{prefix}*"
+        if match := re.search(r"\$\{Bucket\}/([\w-]+/)\*$", text):
+            return f"{match.group(1)}*"
+        if text.endswith("${Bucket}"):
+            allowed = (condition or {}).get("StringLike", {}).get("s3:prefix")
+            return allowed if isinstance(allowed, str) else None
     return None
 
 
@@ -61,7 +71,8 @@ def from_template(templates: Templates, role: str) -> set[Permission]:
         for statement in _as_list(policy["PolicyDocument"].get("Statement", [])):
             if statement.get("Effect") != "Allow":
                 continue
-            names = [n for n in (_resource_name(r, prefix) for r in _as_list(statement.get("Resource", []))) if n]
+            names = [n for n in (_resource_name(r, prefix, statement.get("Condition"))
+                                 for r in _as_list(statement.get("Resource", []))) if n]
             for action in _as_list(statement.get("Action", [])):
                 service, _, name = action.partition(":")
                 if service in COLUMNS.values():

@@ -42,6 +42,26 @@ public struct DynamoDB: Sendable {
         return output.Item
     }
 
+    // MARK: PutItem
+
+    private struct PutItemInput: Encodable {
+        let TableName: String
+        let Item: DynamoDBItem
+        let ConditionExpression: String?
+        let ExpressionAttributeNames: [String: String]?
+        let ExpressionAttributeValues: DynamoDBItem?
+    }
+
+    /// Writes `item`, replacing any item with its key, only if `condition` holds when given (else
+    /// `ConditionalCheckFailedException`).
+    public func putItem(table: String, item: DynamoDBItem, condition: Expression? = nil) async throws(AWSClientError) {
+        let input = PutItemInput(
+            TableName: table, Item: item, ConditionExpression: condition?.text,
+            ExpressionAttributeNames: Self.nonEmpty(condition?.names), ExpressionAttributeValues: Self.nonEmpty(condition?.values)
+        )
+        _ = try await client.json(.dynamoDB, operation: "PutItem", input: input, as: Empty.self)
+    }
+
     // MARK: TransactWriteItems
 
     /// One write of a transaction.
