@@ -129,7 +129,8 @@ struct ExportCommand: AsyncParsableCommand {
     static func awsTables(_ environment: [String: String]) -> [String] {
         let settings = [
             ("ORDERFLOW_AWS_ORDERS_TABLE", "Orders"), ("ORDERFLOW_AWS_OUTBOX_TABLE", "OrdersOutbox"),
-            ("ORDERFLOW_AWS_ANALYTICS_TABLE", "OrdersAnalytics"),
+            ("ORDERFLOW_AWS_ANALYTICS_TABLE", "OrdersAnalytics"), ("ORDERFLOW_AWS_API_KEYS_TABLE", "OrderFlowApiKeys"),
+            ("ORDERFLOW_AWS_DOCUMENTS_TABLE", "OrderFlowDocuments"), ("ORDERFLOW_AWS_AUDIT_TABLE", "OrderFlowAudit"),
         ]
         return settings.map { name, fallback in environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback }
     }

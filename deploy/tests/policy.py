@@ -211,8 +211,8 @@ def data_retained(templates: Templates) -> list[str]:
 
 
 def instance_files(templates: Templates, deploy_dir: pathlib.Path) -> list[str]:
-    """The user data runs deploy/instance/install, which installs the hardened unit and the logrotate policy and
-    checks /health; the unit and the policy say what seed 004 and the issue ask."""
+    """The user data runs deploy/instance/install, which installs the hardened unit, the logrotate policy and the daily
+    log-archive timer and checks /health; the units and the policy say what seeds 000/004 and the issue ask."""
     problems = []
     unit = (deploy_dir / "systemd/orderflow.service").read_text()
     for directive in ("User=orderflow", "NoNewPrivileges=yes", "ProtectSystem=strict", "Restart=on-failure",
@@ -227,8 +227,19 @@ def instance_files(templates: Templates, deploy_dir: pathlib.Path) -> list[str]:
             problems.append(f"logrotate/orderflow: missing {directive}")
     if re.search(r"^\s+copytruncate", rotate, re.M) or "kill --signal=HUP orderflow.service" not in rotate:
         problems.append("logrotate/orderflow: must reopen via SIGHUP (systemctl kill), not copytruncate")
+    archive = (deploy_dir / "systemd/orderflow-logs-archive.service").read_text()
+    for directive in ("User=orderflow", "NoNewPrivileges=yes", "ProtectSystem=strict", "Type=oneshot",
+                      "EnvironmentFile=/etc/orderflow/orderflow.env"):
+        if not re.search(rf"^{re.escape(directive)}", archive, re.M):
+            problems.append(f"systemd/orderflow-logs-archive.service: missing {directive}")
+    if not re.search(r"^ExecStart=\S*/orderflow logs archive --backend aws --log-file", archive, re.M):
+        problems.append("systemd/orderflow-logs-archive.service: does not run orderflow logs archive on AWS")
+    timer = (deploy_dir / "systemd/orderflow-logs-archive.timer").read_text()
+    if not re.search(r"^OnCalendar=", timer, re.M) or not re.search(r"^Persistent=true", timer, re.M):
+        problems.append("systemd/orderflow-logs-archive.timer: needs OnCalendar= and Persistent=true")
     install = (deploy_dir / "instance/install").read_text()
-    for needle in ("deploy/systemd/orderflow.service", "deploy/logrotate/orderflow", "/health", "systemctl enable --now"):
+    for needle in ("deploy/systemd/orderflow.service", "deploy/logrotate/orderflow", "/health", "systemctl enable --now",
+                   "deploy/systemd/orderflow-logs-archive.timer", "systemctl enable --now orderflow-logs-archive.timer"):
         if needle not in install:
             problems.append(f"instance/install: does not use {needle}")
     for layer, name, _, props in _resources(templates, "AWS::EC2::LaunchTemplate"):
