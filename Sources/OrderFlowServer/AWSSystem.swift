@@ -84,14 +84,23 @@ public struct AWSSystem: Sendable {
                                          clock: clock, alarms: alarms, auth: auth)
         return AWSSystem(
             configuration: configuration, client: client, orderStore: store, services: services,
-            relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,
-                               beforePublish: beforePublish),
+            relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: Self.relayBatchSize,
+                               highValueEventsPerMessage: Self.highValueEventsPerMessage, beforePublish: beforePublish),
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
             logger: logger
         )
     }
+
+    /// Events per relay round: one Kinesis `PutRecords` takes 500 records, so a round of this size costs one scan, one
+    /// put, one publish (see below) and one delete per 25 outbox items, however many orders it carries.
+    static let relayBatchSize = 500
+
+    /// High-value events per SNS message: the review worker opens 100 reviews per DynamoDB transaction, so one message
+    /// costs one publish, one receive share, one read and one transaction (the topic's only subscriber on AWS is the
+    /// review queue, and the review worker reads both the single and the batched form).
+    static let highValueEventsPerMessage = 100
 
     /// Requests this process made to AWS, by service and operation (the cost meter's counts).
     static func providerRequests(_ counter: AWSRequestCounter) -> [ProviderRequestCount] {
