@@ -58,7 +58,8 @@ public struct AWSSystem: Sendable {
                             clock: any WallClock = SystemClock(), logger: Logger, auth: AuthConfiguration = .none,
                             beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
         let dynamoDB = DynamoDB(client: client)
-        let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
+        let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable),
+                                       batchWindow: Self.relayBatchWindow)
         let highValueQueue = SQSQueue(client: client, queueURL: resources.highValueQueueURL,
                                       deadLetterQueueURL: resources.highValueDeadLetterQueueURL ?? resources.highValueQueueURL + "-dlq")
         let uploadsQueue = SQSQueue(client: client, queueURL: resources.uploadsQueueURL,
@@ -96,6 +97,11 @@ public struct AWSSystem: Sendable {
     /// Events per relay round: one Kinesis `PutRecords` takes 500 records, so a round of this size costs one scan, one
     /// put, one publish (see below) and one delete per 25 outbox items, however many orders it carries.
     static let relayBatchSize = 500
+
+    /// How long the relay lets commits gather after a local one: an upload's transactions, and often several uploads,
+    /// then share one relay round (scan, put, publish, delete) and, downstream, one review round and one analytics
+    /// transaction. It delays publishing by up to this much, never an acknowledgement.
+    static let relayBatchWindow = Duration.seconds(1)
 
     /// High-value events per SNS message: the review worker opens 100 reviews per DynamoDB transaction, so one message
     /// costs one publish, one receive share, one read and one transaction (the topic's only subscriber on AWS is the
