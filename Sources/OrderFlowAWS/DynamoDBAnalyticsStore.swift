@@ -5,14 +5,15 @@ import OrderFlowCore
 /// item per order (`order#<id>`), written in the same transaction as the `ADD`s to the totals and the minute bucket
 /// under the condition that it is new: a record the relay delivered twice, or a batch read again after a crash before
 /// the checkpoint moved, changes nothing. The checkpoint is then only where reading resumes, not what guarantees
-/// exactly-once, so it is written after the facts.
+/// exactly-once; it goes into the transaction of the batch's last facts (never ahead of them, and no request of its
+/// own), so a batch of up to ~95 orders costs one `TransactWriteItems`.
 public struct DynamoDBAnalyticsStore: AnalyticsStore {
     private let dynamoDB: DynamoDB
     private let table: String
 
-    /// Orders per transaction: their markers, the totals and the minute buckets must stay within DynamoDB's 100 items
-    /// per transaction; a chunk that would not (orders spread over many minutes) is split.
-    static let factsPerTransaction = 80
+    /// Orders per transaction: their markers, the totals, the minute buckets and the checkpoint must stay within
+    /// DynamoDB's 100 items per transaction; a chunk that would not (orders spread over many minutes) is split.
+    static let factsPerTransaction = 96
     static let itemsPerTransaction = 100
     /// Markers outlive the stream's retention (Kinesis keeps 24 hours by default, 7 days at most), after which no
     /// duplicate can arrive; the table's TTL on `ExpiresAt` removes them.
@@ -52,21 +53,27 @@ public struct DynamoDBAnalyticsStore: AnalyticsStore {
         // The same order twice in one batch would cancel its own transaction: count the first.
         var seen: Set<OrderID> = []
         let unique = facts.filter { seen.insert($0.orderId).inserted }
-        for chunk in Self.transactionChunks(unique) {
-            try await count(chunk)
-        }
         let update = DynamoDB.Expression("SET #shard = :sequence", names: ["#shard": "shard#\(shardId)"], values: [":sequence": .string(checkpoint)])
-        _ = try await dynamoDB.updateItem(table: table, key: Self.key(Key.checkpoints(consumer)), update: update)
+        let checkpointWrite = DynamoDB.TransactWrite.update(table: table, key: Self.key(Key.checkpoints(consumer)), update: update, condition: nil)
+        let chunks = Self.transactionChunks(unique)
+        var checkpointWritten = false
+        for (index, chunk) in chunks.enumerated() {
+            checkpointWritten = try await count(chunk, checkpoint: index == chunks.count - 1 ? checkpointWrite : nil)
+        }
+        if !checkpointWritten {
+            _ = try await dynamoDB.updateItem(table: table, key: Self.key(Key.checkpoints(consumer)), update: update)
+        }
     }
 
-    /// `facts` in chunks whose transaction (one marker per fact, the totals, one bucket per distinct minute) fits.
+    /// `facts` in chunks whose transaction (one marker per fact, the totals, one bucket per distinct minute, the
+    /// checkpoint) fits.
     static func transactionChunks(_ facts: [OrderFact]) -> [[OrderFact]] {
         var chunks: [[OrderFact]] = []
         var pending = facts.chunks(of: factsPerTransaction)
         while let chunk = pending.first {
             pending.removeFirst()
             let minutes = Set(chunk.map(\.time.epochMinute)).count
-            if chunk.count + 1 + minutes <= itemsPerTransaction || chunk.count == 1 {
+            if chunk.count + 2 + minutes <= itemsPerTransaction || chunk.count == 1 {
                 chunks.append(chunk)
             } else {
                 let half = chunk.count / 2
@@ -76,15 +83,16 @@ public struct DynamoDBAnalyticsStore: AnalyticsStore {
         return chunks
     }
 
-    /// Counts `facts` not counted before, in one transaction; a cancelled transaction (some were counted already, or a
-    /// concurrent writer) is retried with the facts whose markers are still missing.
-    private func count(_ facts: [OrderFact]) async throws {
+    /// Counts `facts` not counted before, in one transaction with `checkpoint` when given; a cancelled transaction
+    /// (some were counted already, or a concurrent writer) is retried with the facts whose markers are still missing,
+    /// and none may be. Returns whether the checkpoint was written.
+    private func count(_ facts: [OrderFact], checkpoint: DynamoDB.TransactWrite?) async throws -> Bool {
         var remaining = facts
         for attempt in 1...5 {
-            if remaining.isEmpty { return }
+            if remaining.isEmpty { return false }
             do {
-                try await dynamoDB.transactWriteItems(writes(for: remaining))
-                return
+                try await dynamoDB.transactWriteItems(writes(for: remaining) + (checkpoint.map { [$0] } ?? []))
+                return checkpoint != nil
             } catch {
                 guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
             }
@@ -93,6 +101,7 @@ public struct DynamoDBAnalyticsStore: AnalyticsStore {
             if attempt > 1 { try await Task.sleep(for: .milliseconds(20 * attempt)) }
         }
         if !remaining.isEmpty { throw DynamoDBAnalyticsError.transactionKeptCancelling(remaining.count) }
+        return false
     }
 
     func writes(for facts: [OrderFact]) -> [DynamoDB.TransactWrite] {

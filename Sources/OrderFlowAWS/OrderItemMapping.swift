@@ -99,7 +99,7 @@ enum OrderItemMapping {
 }
 
 /// How outbox events are laid out in the `OrdersOutbox` table (key `EventId`): one item per order transaction, holding
-/// the events of all its orders (`Events`, a list of maps), so a transaction of up to 50 orders writes one outbox item and the
+/// the events of all its orders (`Events`, a list of maps), so a transaction of up to 99 orders writes one outbox item and the
 /// relay deletes one.
 enum OutboxItemMapping {
     enum Attribute {

@@ -12,14 +12,17 @@ public struct OutboxRelay: Service {
     let logger: Logger
     let batchSize: Int
     let transactional: (any TransactionalOutboxDelivery)?
+    let highValueEventsPerMessage: Int
     let beforePublish: @Sendable ([OutboxEntry]) async -> Void
 
     /// `transactional`, when the backend has it, delivers each batch in one transaction instead of put, publish and
     /// mark as separate steps. `beforePublish` runs with each batch read from the outbox before any of it is published:
     /// the fault-injection point of the crash tests (`ORDERFLOW_FAULT_INJECTION=kill-before-publish`).
+    /// `highValueEventsPerMessage` above 1 lets one topic message carry that many high-value events (see
+    /// `OutboxEntry.destinations`); only for topics whose every subscriber reads that form (the review queue on AWS).
     public init(
         outbox: any Outbox, highValueTopic: any Topic, ordersStream: any EventStream, logger: Logger, batchSize: Int = 500,
-        transactional: (any TransactionalOutboxDelivery)? = nil,
+        transactional: (any TransactionalOutboxDelivery)? = nil, highValueEventsPerMessage: Int = 1,
         beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }
     ) {
         self.outbox = outbox
@@ -28,6 +31,7 @@ public struct OutboxRelay: Service {
         self.logger = logger
         self.batchSize = batchSize
         self.transactional = transactional
+        self.highValueEventsPerMessage = max(highValueEventsPerMessage, 1)
         self.beforePublish = beforePublish
     }
 
@@ -45,10 +49,10 @@ public struct OutboxRelay: Service {
         let entries = try await outbox.pending(limit: batchSize)
         guard !entries.isEmpty else { return 0 }
         await beforePublish(entries)
-        let (toStream, toTopic) = OutboxEntry.destinations(of: entries)
+        let (toStream, toTopic) = OutboxEntry.destinations(of: entries, highValueEventsPerMessage: highValueEventsPerMessage)
         // Each port takes batches of its own limit (as Kinesis PutRecords and SNS PublishBatch do).
         for chunk in toStream.chunks(of: MessagingBatchLimit.streamPut) { try await stream.put(chunk) }
-        for chunk in toTopic.chunks(of: MessagingBatchLimit.topicPublish) { try await topic.publish(chunk) }
+        for chunk in TopicMessage.publishChunks(toTopic) { try await topic.publish(chunk) }
         try await outbox.markDelivered(entries)
         logger.trace("relayed events", metadata: ["count": "\(entries.count)"])
         return entries.count

@@ -45,7 +45,8 @@ public struct AWSLambdaProcessor: Sendable {
         handler = OrderEventHandler(orders: orders, uploads: UploadIngest(objects: objects, orders: orders), logger: logger)
         relay = OutboxRelay(
             outbox: store, highValueTopic: SNSTopic(client: client, topicARN: resources.highValueTopicARN),
-            ordersStream: KinesisStream(client: client, streamName: resources.streamName), logger: logger, batchSize: 100
+            ordersStream: KinesisStream(client: client, streamName: resources.streamName), logger: logger, batchSize: 100,
+            highValueEventsPerMessage: AWSSystem.highValueEventsPerMessage
         )
         self.logger = logger
         self.relayRounds = relayRounds

@@ -75,7 +75,8 @@ public struct AWSSystem: Sendable {
                             auditSigningKey: Curve25519.Signing.PrivateKey? = nil,
                             beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
         let dynamoDB = DynamoDB(client: client)
-        let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable))
+        let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable),
+                                       batchWindow: Self.relayBatchWindow)
         let highValueQueue = SQSQueue(client: client, queueURL: resources.highValueQueueURL,
                                       deadLetterQueueURL: resources.highValueDeadLetterQueueURL ?? resources.highValueQueueURL + "-dlq")
         let uploadsQueue = SQSQueue(client: client, queueURL: resources.uploadsQueueURL,
@@ -103,8 +104,8 @@ public struct AWSSystem: Sendable {
                                          documents: DynamoDBDocumentStore(dynamoDB: dynamoDB, table: resources.documentsTable))
         return AWSSystem(
             configuration: configuration, client: client, orderStore: store, services: services,
-            relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: 100,
-                               beforePublish: beforePublish),
+            relay: OutboxRelay(outbox: store, highValueTopic: topic, ordersStream: stream, logger: logger, batchSize: Self.relayBatchSize,
+                               highValueEventsPerMessage: Self.highValueEventsPerMessage, beforePublish: beforePublish),
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
@@ -112,6 +113,20 @@ public struct AWSSystem: Sendable {
             logger: logger
         )
     }
+
+    /// Events per relay round: one Kinesis `PutRecords` takes 500 records, so a round of this size costs one scan, one
+    /// put, one publish (see below) and one delete per 25 outbox items, however many orders it carries.
+    static let relayBatchSize = 500
+
+    /// How long the relay lets commits gather after a local one: an upload's transactions, and often several uploads,
+    /// then share one relay round (scan, put, publish, delete) and, downstream, one review round and one analytics
+    /// transaction. It delays publishing by up to this much, never an acknowledgement.
+    static let relayBatchWindow = Duration.seconds(1)
+
+    /// High-value events per SNS message: the review worker opens 100 reviews per DynamoDB transaction, so one message
+    /// costs one publish, one receive share, one read and one transaction (the topic's only subscriber on AWS is the
+    /// review queue, and the review worker reads both the single and the batched form).
+    static let highValueEventsPerMessage = 100
 
     /// Requests this process made to AWS, by service and operation (the cost meter's counts).
     static func providerRequests(_ counter: AWSRequestCounter) -> [ProviderRequestCount] {

@@ -59,6 +59,35 @@ struct DynamoDBAnalyticsStoreTests {
         }
     }
 
+    @Test func aBatchAndItsCheckpointAreOneTransactionAndARepeatedBatchCountsNothing() async throws {
+        let moto = try MotoEnvironment.require()
+        let counter = AWSRequestCounter()
+        try await withClient(try moto.client(counter: counter)) { client in
+            let dynamoDB = DynamoDB(client: client)
+            let table = uniqueName("OrdersAnalytics")
+            try await dynamoDB.createTable(table, hashKey: "Key")
+            let store = DynamoDBAnalyticsStore(dynamoDB: dynamoDB, table: table)
+            func calls(_ operation: String) -> Int { counter.counts(service: .dynamoDB, operation: operation).attempts }
+            let facts = (1...90).map { Self.fact("t-\($0)", minor: 100, highValue: $0 <= 9) }
+            try await store.apply(facts, consumer: "analytics", shardId: "shardId-000000000000", checkpoint: "90")
+            #expect(calls("TransactWriteItems") == 1)
+            #expect(calls("UpdateItem") == 0, "the checkpoint moved in the batch's transaction")
+            #expect(try await store.checkpoints(consumer: "analytics") == ["shardId-000000000000": "90"])
+
+            // The same batch read again (a crash before the checkpoint, or a relay's re-delivery) plus 10 new records:
+            // the transaction is cancelled by the markers, and the 10 new orders are counted with the checkpoint.
+            let more = (91...100).map { Self.fact("t-\($0)", minor: 100) }
+            try await store.apply(facts + more, consumer: "analytics", shardId: "shardId-000000000000", checkpoint: "100")
+            // A batch whose every order was counted before moves the checkpoint on its own.
+            try await store.apply(more, consumer: "analytics", shardId: "shardId-000000000000", checkpoint: "101")
+            #expect(calls("UpdateItem") == 1)
+            #expect(try await store.checkpoints(consumer: "analytics") == ["shardId-000000000000": "101"])
+            let snapshot = try await store.snapshot(now: Timestamp(millisecondsSinceEpoch: (Self.minute + 1) * 60_000))
+            #expect(snapshot.orders == 100 && snapshot.highValueOrders == 9 && snapshot.revenueMinor == ["USD": 10_000])
+            #expect(snapshot.ordersPerMinute == [Self.minute: 100])
+        }
+    }
+
     @Test func consumerOverKinesisCountsARedeliveredRecordOnce() async throws {
         let moto = try MotoEnvironment.require()
         try await withClient(try moto.client()) { client in
@@ -95,11 +124,12 @@ struct DynamoDBAnalyticsStoreTests {
 struct AnalyticsTransactionChunkTests {
     @Test func chunksFitOneTransaction() {
         let sameMinute = (1...200).map { DynamoDBAnalyticsStoreTests.fact("s-\($0)", minor: 1) }
-        #expect(DynamoDBAnalyticsStore.transactionChunks(sameMinute).map(\.count) == [80, 80, 40])
-        // 80 orders over 80 minutes would need 80 + 1 + 80 items: split until each fits.
-        let spread = (1...80).map { DynamoDBAnalyticsStoreTests.fact("m-\($0)", minor: 1, minuteOffset: Int64($0)) }
+        #expect(DynamoDBAnalyticsStore.transactionChunks(sameMinute).map(\.count) == [96, 96, 8])
+        // 96 orders over 96 minutes would need 96 + 1 + 96 + 1 items (markers, totals, buckets, checkpoint): split
+        // until each fits.
+        let spread = (1...96).map { DynamoDBAnalyticsStoreTests.fact("m-\($0)", minor: 1, minuteOffset: Int64($0)) }
         let chunks = DynamoDBAnalyticsStore.transactionChunks(spread)
-        #expect(chunks.allSatisfy { $0.count * 2 + 1 <= 100 })
+        #expect(chunks.allSatisfy { $0.count * 2 + 2 <= 100 })
         #expect(chunks.flatMap { $0 }.map(\.orderId) == spread.map(\.orderId))
     }
 }

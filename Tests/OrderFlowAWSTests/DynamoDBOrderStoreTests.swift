@@ -237,7 +237,7 @@ struct DynamoDBOrderStoreTests {
         #expect(try await fixture.store.pending(limit: 10).isEmpty)
     }
 
-    @Test func aBatchOfOrdersCostsOneTransactionPerFifty() async throws {
+    @Test func aBatchOfOrdersCostsOneTransactionPerNinetyNine() async throws {
         let moto = try MotoEnvironment.require()
         let counter = AWSRequestCounter()
         try await withClient(try moto.client(counter: counter)) { client in
@@ -251,17 +251,48 @@ struct DynamoDBOrderStoreTests {
             let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: 1)
             let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
             _ = try await orders.submit((1...120).map { Self.draft("c-\($0)", minor: 100) }, source: "upload:orders/c.jsonl")
-            #expect(counter.counts(service: .dynamoDB, operation: "TransactWriteItems").attempts == 3)
+            #expect(counter.counts(service: .dynamoDB, operation: "TransactWriteItems").attempts == 2)
             // A replayed batch: each transaction is cancelled once, one BatchGetItem finds the orders, nothing is written.
             let again = try await orders.submit((1...120).map { Self.draft("c-\($0)", minor: 100) }, source: "upload:orders/c.jsonl")
             #expect(again.allSatisfy { if case .replayed = $0 { true } else { false } })
-            #expect(counter.counts(service: .dynamoDB, operation: "TransactWriteItems").attempts == 6)
-            #expect(counter.counts(service: .dynamoDB, operation: "BatchGetItem").attempts == 3)
+            #expect(counter.counts(service: .dynamoDB, operation: "TransactWriteItems").attempts == 4)
+            #expect(counter.counts(service: .dynamoDB, operation: "BatchGetItem").attempts == 2)
             #expect(DynamoDBOrderWriter.transactionChunks((1...120).map { _ in
                 OrderSubmission(order: Order(draft: Self.draft("x", minor: 1), id: OrderID("x")!, highValue: false, source: "api",
                                              at: Timestamp(millisecondsSinceEpoch: 0)), events: [])
-            }).map(\.count) == [50, 50, 20])
+            }).map(\.count) == [99, 21])
         }
+    }
+
+    @Test func aBatchWithRepeatsAndConflictsStoresEachOrderOnceWithItsEvents() async throws {
+        let fixture = try await Fixture()
+        defer { Task { try? await fixture.shutdown() } }
+        // Stored before: r-1 (the batch repeats it as it is) and r-2 (the batch brings it with another body).
+        _ = try await fixture.orders.submit([Self.draft("r-1", minor: 50_000), Self.draft("r-2", minor: 100)], source: "api")
+        let outboxBefore = try await fixture.store.backlog()
+        // 150 orders in one call (two transactions), with r-1 and r-2 among them, and d-7 twice as it is and d-8 twice
+        // with different bodies.
+        var drafts = (1...146).map { Self.draft("d-\($0)", minor: $0 % 2 == 0 ? 50_000 : 100) }
+        drafts.insert(Self.draft("r-1", minor: 50_000), at: 10)
+        drafts.insert(Self.draft("r-2", minor: 999), at: 120)
+        drafts.append(Self.draft("d-7", minor: 100))
+        drafts.append(Self.draft("d-8", minor: 123))
+        let outcomes = try await fixture.orders.submit(drafts, source: "upload:orders/r.jsonl")
+        #expect(outcomes.count == 150)
+        var created = 0
+        for (draft, outcome) in zip(drafts, outcomes) {
+            switch (draft.id?.rawValue, outcome) {
+            case ("r-1", .replayed(let stored)): #expect(stored.source == "api")
+            case ("r-2", .conflict(let existing)): #expect(existing.amountMinor == 100)
+            case (_, .created): created += 1
+            case ("d-7", .replayed), ("d-8", .conflict): break
+            default: Issue.record("unexpected outcome for \(draft.id?.rawValue ?? "?"): \(outcome)")
+            }
+        }
+        #expect(created == 146)
+        #expect(try await fixture.store.order(OrderID("d-8")!)?.amountMinor == 50_000)
+        // Events only for the orders created now: 146 accepted, 73 high-value.
+        #expect(try await fixture.store.backlog() - outboxBefore == 146 + 73)
     }
 
     @Test func aWorkersBatchOfReviewsIsOneReadAndOneTransaction() async throws {

@@ -107,6 +107,69 @@ struct RelayAndCommitTests {
         #expect(try await pipeline.streamRecords() == total)
     }
 
+    @Test("high-value events batched into messages: a redelivered message opens each review once; an illegal event dead-letters its message")
+    func batchedHighValueMessagesOpenEachReviewOnce() async throws {
+        let pipeline = try await Pipeline(logger: logger)
+        let (messaging, store, orders) = (pipeline.messaging, pipeline.store, pipeline.orders)
+        let relay = OutboxRelay(outbox: store, highValueTopic: pipeline.topic, ordersStream: pipeline.stream, logger: logger,
+                                highValueEventsPerMessage: 100)
+        for i in 0..<250 { _ = try await orders.submit(draft("o\(i)", i % 2 == 0 ? 50_000 : 1_000), source: "test") }
+        while try await store.backlog() > 0 { _ = try await relay.relayOnce() }
+        let queue = messaging.queue(named: "ReviewQueue")
+        #expect(try await queue.depth().visible == 2, "125 high-value events in messages of up to 100")
+
+        // SQS delivers at least once, and a relay that died before marking its batch delivered publishes it again:
+        // the first message arrives a second time.
+        let first = try #require(try await queue.receive(maxMessages: 1, waitTime: .zero, visibilityTimeout: .zero).first)
+        #expect(OrderEvent.decodeAll(first.body)?.count == 100)
+        try await queue.send([OutgoingMessage(body: first.body, attributes: first.attributes)])
+        let worker = ReviewWorker(queue: queue, orders: orders, logger: logger)
+        while try await worker.processOnce(wait: .zero) > 0 {}
+        let open = try await orders.orders(matching: OrderQuery(review: .open, limit: 1000)).orders
+        #expect(open.count == 125)
+        #expect(Set(open.map(\.id)).count == 125)
+        #expect(open.allSatisfy { $0.highValue })
+        var depth = try await queue.depth()
+        #expect(depth.visible == 0 && depth.inFlight == 0 && depth.deadLetters == 0)
+
+        // One event of a message cannot succeed (o1 is not high-value): the message goes to the dead-letter queue
+        // whole, and the review of its other order (already open) stays as it is.
+        let o0 = try #require(try await orders.order(OrderID("o0")!))
+        let o1 = try #require(try await orders.order(OrderID("o1")!))
+        let body = [UInt8(ascii: "[")] + OrderEvent(type: .highValue, order: o0).encoded() + [UInt8(ascii: ",")]
+            + OrderEvent(type: .highValue, order: o1).encoded() + [UInt8(ascii: "]")]
+        try await queue.send([OutgoingMessage(body: body)])
+        while try await worker.processOnce(wait: .zero) > 0 {}
+        depth = try await queue.depth()
+        #expect(depth.visible == 0 && depth.inFlight == 0 && depth.deadLetters == 1)
+        #expect(try await orders.order(OrderID("o0")!)?.review == .open)
+        #expect(try await orders.order(OrderID("o1")!)?.review == nil)
+    }
+
+    @Test("a relay batching high-value events keeps each message within one billing chunk and each publish within SNS's limits")
+    func batchedTopicMessagesStayWithinLimits() {
+        func entry(_ index: Int, type: OrderEventType, bytes: Int) -> OutboxEntry {
+            OutboxEntry(id: Int64(index), eventId: "e\(index)", type: type, partitionKey: "o\(index)", payload: Array(repeating: UInt8(ascii: "x"), count: bytes))
+        }
+        let entries = (0..<400).map { entry($0, type: $0 % 4 == 0 ? .accepted : .highValue, bytes: 900) }
+        let (stream, single) = OutboxEntry.destinations(of: entries)
+        #expect(stream.count == 100 && single.count == 300)
+        #expect(single.allSatisfy { $0.attributes["eventId"] != nil })
+        let (_, batched) = OutboxEntry.destinations(of: entries, highValueEventsPerMessage: 100)
+        // 300 events of 900 bytes: at most 60 KiB per message, so 68 per message rather than 100.
+        #expect(batched.map(\.body.count).allSatisfy { $0 <= OutboxEntry.batchedMessageBytes })
+        #expect(batched.count == 5)
+        #expect(batched.map { Int($0.attributes["eventCount"] ?? "") ?? 0 }.reduce(0, +) == 300)
+        let chunks = TopicMessage.publishChunks(batched)
+        #expect(chunks.count == 2, "five messages of ~60 KiB need two PublishBatch calls of at most 240 KiB")
+        #expect(chunks.flatMap { $0 } == batched)
+        #expect(TopicMessage.publishChunks(single).map(\.count) == Array(repeating: 10, count: 30))
+        // One event larger than the budget travels alone, in the single-event form.
+        let (_, large) = OutboxEntry.destinations(of: [entry(0, type: .highValue, bytes: 70_000), entry(1, type: .highValue, bytes: 10)],
+                                                  highValueEventsPerMessage: 100)
+        #expect(large.map(\.body.count) == [70_000, 10])
+    }
+
     @Test("the embedded relay delivers a batch in one transaction: a failure delivers nothing, a retry delivers each event once")
     func transactionalRelayIsAllOrNothing() async throws {
         let pipeline = try await Pipeline(logger: logger, brokenSubscription: "Gone")

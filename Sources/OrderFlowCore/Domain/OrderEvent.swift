@@ -86,8 +86,27 @@ public struct OrderEvent: Sendable, Hashable {
 
     /// Reads an envelope back from its JSON bytes.
     public static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> OrderEvent? {
-        guard let json = try? JSONParser.parse(bytes),
-              let typeText = json["type"]?.stringValue, let type = OrderEventType(rawValue: typeText),
+        guard let json = try? JSONParser.parse(bytes) else { return nil }
+        return decode(json: json)
+    }
+
+    /// Reads the events of a topic or queue message: one envelope, or a JSON array of envelopes (the form in which the
+    /// AWS relay carries many high-value events in one message). Nil when the body is neither, or when any element is
+    /// not an envelope: a message is handled whole.
+    public static func decodeAll<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [OrderEvent]? {
+        guard let json = try? JSONParser.parse(bytes) else { return nil }
+        guard let elements = json.arrayValue else { return decode(json: json).map { [$0] } }
+        var events: [OrderEvent] = []
+        events.reserveCapacity(elements.count)
+        for element in elements {
+            guard let event = decode(json: element) else { return nil }
+            events.append(event)
+        }
+        return events.isEmpty ? nil : events
+    }
+
+    static func decode(json: JSONValue) -> OrderEvent? {
+        guard let typeText = json["type"]?.stringValue, let type = OrderEventType(rawValue: typeText),
               let eventId = json["eventId"]?.stringValue,
               let data = json["data"], let order = Order(json: data) else { return nil }
         var event = OrderEvent(type: type, order: order, traceparent: json["traceparent"]?.stringValue)

@@ -71,6 +71,9 @@ public enum MessagingBatchLimit {
     public static let queueSend = 10
     /// Messages in one `Topic.publish` (SNS PublishBatch).
     public static let topicPublish = 10
+    /// Bytes of message bodies and attributes in one `Topic.publish` (SNS PublishBatch allows 256 KiB; a margin is kept
+    /// for what the count here leaves out).
+    public static let topicPublishBytes = 240 * 1024
     /// Records in one `EventStream.put` (Kinesis PutRecords).
     public static let streamPut = 500
 }

@@ -141,18 +141,76 @@ public protocol Outbox: Sendable {
 }
 
 extension OutboxEntry {
-    /// Where a batch goes: `order.accepted` events to the orders stream, `order.high_value` events to the topic (with
-    /// their event id and type as attributes), each in outbox order.
-    public static func destinations(of entries: [OutboxEntry]) -> (stream: [StreamEntry], topic: [TopicMessage]) {
+    /// The largest body the relay gives a message that carries several high-value events: within one 64 KB chunk, the
+    /// unit SNS and SQS bill a request by, so a batched message costs what a single one does.
+    public static let batchedMessageBytes = 60 * 1024
+
+    /// Where a batch goes: `order.accepted` events to the orders stream, `order.high_value` events to the topic, each
+    /// in outbox order. With `highValueEventsPerMessage` 1 (the default, and what webhook receivers get) each
+    /// high-value event is one message with its event id and type as attributes; above 1, consecutive events share a
+    /// message whose body is a JSON array of envelopes (at most that many, and at most `batchedMessageBytes` unless one
+    /// event alone is larger), read back with `OrderEvent.decodeAll`.
+    public static func destinations(of entries: [OutboxEntry], highValueEventsPerMessage: Int = 1) -> (stream: [StreamEntry], topic: [TopicMessage]) {
         var stream: [StreamEntry] = []
-        var topic: [TopicMessage] = []
+        var highValue: [OutboxEntry] = []
         for entry in entries {
             switch entry.type {
             case .accepted: stream.append(StreamEntry(partitionKey: entry.partitionKey, data: entry.payload))
-            case .highValue: topic.append(TopicMessage(body: entry.payload, attributes: ["eventId": entry.eventId, "type": entry.type.rawValue]))
+            case .highValue: highValue.append(entry)
             }
         }
-        return (stream, topic)
+        return (stream, topicMessages(highValue, eventsPerMessage: highValueEventsPerMessage))
+    }
+
+    static func topicMessages(_ entries: [OutboxEntry], eventsPerMessage: Int) -> [TopicMessage] {
+        var messages: [TopicMessage] = []
+        var group: [OutboxEntry] = []
+        var bytes = 2
+        func flush() {
+            if group.count == 1 {
+                messages.append(TopicMessage(body: group[0].payload, attributes: ["eventId": group[0].eventId, "type": group[0].type.rawValue]))
+            } else if group.count > 1 {
+                var body: [UInt8] = [UInt8(ascii: "[")]
+                body.reserveCapacity(bytes)
+                for (index, entry) in group.enumerated() {
+                    if index > 0 { body.append(UInt8(ascii: ",")) }
+                    body += entry.payload
+                }
+                body.append(UInt8(ascii: "]"))
+                messages.append(TopicMessage(body: body, attributes: ["type": OrderEventType.highValue.rawValue, "eventCount": "\(group.count)"]))
+            }
+            group = []
+            bytes = 2
+        }
+        for entry in entries {
+            if !group.isEmpty && (group.count >= eventsPerMessage || bytes + entry.payload.count + 1 > batchedMessageBytes) { flush() }
+            group.append(entry)
+            bytes += entry.payload.count + 1
+        }
+        flush()
+        return messages
+    }
+}
+
+extension TopicMessage {
+    /// `messages` in consecutive publish calls within both limits of one SNS `PublishBatch`: `MessagingBatchLimit
+    /// .topicPublish` messages and `MessagingBatchLimit.topicPublishBytes` of bodies and attributes together.
+    public static func publishChunks(_ messages: [TopicMessage]) -> [[TopicMessage]] {
+        var chunks: [[TopicMessage]] = []
+        var current: [TopicMessage] = []
+        var bytes = 0
+        for message in messages {
+            let size = message.body.count + message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 16 }
+            if !current.isEmpty && (current.count == MessagingBatchLimit.topicPublish || bytes + size > MessagingBatchLimit.topicPublishBytes) {
+                chunks.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(message)
+            bytes += size
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
     }
 }
 
