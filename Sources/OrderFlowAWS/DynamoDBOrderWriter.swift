@@ -60,22 +60,8 @@ struct DynamoDBOrderWriter: Sendable {
     /// Consecutive chunks of at most `ordersPerTransaction` orders whose events fit the outbox item budget (an order
     /// over the budget on its own goes alone).
     static func transactionChunks(_ submissions: [OrderSubmission]) -> [[OrderSubmission]] {
-        var chunks: [[OrderSubmission]] = []
-        var current: [OrderSubmission] = []
-        var bytes = 0
-        for submission in submissions {
-            // An event is the order's JSON plus a small envelope: estimate by the order's encoded size.
-            let size = submission.events.count * (submission.order.encodedJSON().count + 256)
-            if !current.isEmpty && (current.count == ordersPerTransaction || bytes + size > outboxItemBudget) {
-                chunks.append(current)
-                current = []
-                bytes = 0
-            }
-            current.append(submission)
-            bytes += size
-        }
-        if !current.isEmpty { chunks.append(current) }
-        return chunks
+        // An event is the order's JSON plus a small envelope: estimate by the order's encoded size.
+        submissions.chunks(ofAtMost: ordersPerTransaction, bytes: outboxItemBudget) { $0.events.count * ($0.order.encodedJSON().count + 256) }
     }
 
     /// Writes one chunk (distinct ids); outcomes in chunk order.

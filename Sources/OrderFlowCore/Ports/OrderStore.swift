@@ -196,21 +196,9 @@ extension TopicMessage {
     /// `messages` in consecutive publish calls within both limits of one SNS `PublishBatch`: `MessagingBatchLimit
     /// .topicPublish` messages and `MessagingBatchLimit.topicPublishBytes` of bodies and attributes together.
     public static func publishChunks(_ messages: [TopicMessage]) -> [[TopicMessage]] {
-        var chunks: [[TopicMessage]] = []
-        var current: [TopicMessage] = []
-        var bytes = 0
-        for message in messages {
-            let size = message.body.count + message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 16 }
-            if !current.isEmpty && (current.count == MessagingBatchLimit.topicPublish || bytes + size > MessagingBatchLimit.topicPublishBytes) {
-                chunks.append(current)
-                current = []
-                bytes = 0
-            }
-            current.append(message)
-            bytes += size
+        messages.chunks(ofAtMost: MessagingBatchLimit.topicPublish, bytes: MessagingBatchLimit.topicPublishBytes) { message in
+            message.body.count + message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 16 }
         }
-        if !current.isEmpty { chunks.append(current) }
-        return chunks
     }
 }
 
@@ -219,6 +207,27 @@ extension Array {
     public func chunks(of size: Int) -> [[Element]] {
         precondition(size > 0, "chunk size must be positive")
         return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+
+    /// Consecutive chunks of at most `count` elements whose `size`s add up to at most `bytes` (an element over the
+    /// budget on its own goes alone), in order.
+    public func chunks(ofAtMost count: Int, bytes: Int, size: (Element) -> Int) -> [[Element]] {
+        precondition(count > 0, "chunk size must be positive")
+        var chunks: [[Element]] = []
+        var current: [Element] = []
+        var total = 0
+        for element in self {
+            let elementSize = size(element)
+            if !current.isEmpty && (current.count == count || total + elementSize > bytes) {
+                chunks.append(current)
+                current = []
+                total = 0
+            }
+            current.append(element)
+            total += elementSize
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
     }
 }
 
