@@ -1,5 +1,7 @@
 import Hummingbird
 import HummingbirdCore
+import NIOCore
+import NIOPosix
 import OrderFlowCore
 import Synchronization
 
@@ -67,28 +69,43 @@ struct EdgeLimitsMiddleware: RouterMiddleware {
         }
         guard let timeout = limits.requestTimeout, request.uri.path != "/health" else { return try await next(request, context) }
         return try await withoutActuallyEscaping(next) { next in
-            // The handler runs in a child task so the deadline can cancel it (a stalled body read ends with the
-            // cancellation); the group returns once both tasks are done, so nothing outlives the request.
+            // The handler runs in a task of its own so the deadline can cancel it (a stalled body read ends with the
+            // cancellation). The deadline is a NIO scheduled task, which is removed when cancelled: a timer per
+            // request that stayed queued until it fired would hold memory for the whole timeout at every request rate.
+            // The handler task is always awaited, so neither it nor `next` outlives this call.
             let handler = UncheckedHandler(next: next)
-            return try await withThrowingTaskGroup(of: Response?.self) { group in
-                group.addTask { try await handler.next(request, context) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else {
-                    throw Problem(.requestTimeout, status: .requestTimeout, detail: "the request was not received and answered within \(Self.seconds(timeout)) s")
-                }
-                return response
+            let work = Task { try await handler.next(request, context) }
+            let timedOut = TimeoutFlag()
+            let deadline = Self.timers.next().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                + timeout.components.attoseconds / 1_000_000_000)) {
+                timedOut.value.store(true, ordering: .relaxed)
+                work.cancel()
             }
+            let result = await withTaskCancellationHandler {
+                await work.result
+            } onCancel: {
+                work.cancel()
+            }
+            deadline.cancel()
+            if timedOut.value.load(ordering: .relaxed) {
+                throw Problem(.requestTimeout, status: .requestTimeout, detail: "the request was not received and answered within \(Self.seconds(timeout)) s")
+            }
+            return try result.get()
         }
     }
+
+    /// The event loops that run the deadlines (NIO's shared ones, which the HTTP server uses too).
+    private static let timers: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     private static func seconds(_ duration: Duration) -> String {
         let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
     }
+}
+
+/// Set by a request's deadline when it fires.
+private final class TimeoutFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// The next handler of a middleware, carried into the child task that runs it. It is called once, inside the
