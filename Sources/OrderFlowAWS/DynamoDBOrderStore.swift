@@ -32,12 +32,18 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
     /// PublishBatch, BatchWriteItem) then carries many orders' events instead of a few. It delays publishing, never the
     /// order's acknowledgement.
     private let batchWindow: Duration
+    /// Bulk work (an upload batch being ingested) the relay lets finish before it scans, at most `maximumHold`.
+    private let bulkWork: WorkInProgress?
+    private let maximumHold: Duration
 
     /// `pollInterval`: how often the relay looks for events other processes left behind (an instance that died after
-    /// committing); this process's own commits wake it at once, after `batchWindow`.
+    /// committing); this process's own commits wake it at once, after `batchWindow` and after `bulkWork` in progress has
+    /// ended (waiting at most `maximumHold` for it).
     public init(dynamoDB: DynamoDB, tables: Tables = Tables(), maximumConcurrency: Int = 16, pollInterval: Duration = .seconds(5),
-                batchWindow: Duration = .milliseconds(100)) {
+                batchWindow: Duration = .milliseconds(100), bulkWork: WorkInProgress? = nil, maximumHold: Duration = .seconds(30)) {
         self.batchWindow = batchWindow
+        self.bulkWork = bulkWork
+        self.maximumHold = maximumHold
         self.dynamoDB = dynamoDB
         self.tables = tables
         self.maximumConcurrency = maximumConcurrency
@@ -309,14 +315,21 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         return total
     }
 
-    /// Returns `batchWindow` after this process committed new events, or after the poll interval (other processes'
-    /// events have no signal here), or after `timeout`, whichever is first.
+    /// After this process committed new events: returns once its bulk work has been idle for `batchWindow` (bulk work
+    /// that keeps coming holds it at most `maximumHold`). Otherwise after the poll interval (other processes' events have
+    /// no signal here) or `timeout`, whichever is first.
     public func waitForEntries(timeout: Duration) async {
         let seen = localCommits.generation
         await localCommits.wait(since: seen, timeout: min(timeout, pollInterval))
-        if localCommits.generation != seen && batchWindow > .zero {
-            try? await Task.sleep(for: batchWindow)
-        }
+        guard localCommits.generation != seen else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: maximumHold)
+        repeat {
+            await bulkWork?.waitUntilIdle(timeout: clock.now.duration(to: deadline))
+            if batchWindow > .zero {
+                try? await Task.sleep(for: batchWindow)
+            }
+        } while (bulkWork?.count ?? 0) > 0 && clock.now < deadline && !Task.isCancelled
     }
 }
 

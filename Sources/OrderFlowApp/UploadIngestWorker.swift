@@ -9,9 +9,14 @@ public struct UploadIngestWorker: Service {
     let queue: any MessageQueue
     let objectIngest: UploadIngest
     let logger: Logger
+    let bulkWork: WorkInProgress?
 
-    public init(queue: any MessageQueue, objects: any ObjectStore, orders: OrderService, logger: Logger, maximumObjectSize: Int = UploadIngest.defaultMaximumObjectSize) {
+    /// `bulkWork`, when given, counts each received batch of notifications as one job while its objects are ingested,
+    /// so a relay that waits for it (the AWS one) relays the whole batch's events in one round.
+    public init(queue: any MessageQueue, objects: any ObjectStore, orders: OrderService, logger: Logger,
+                maximumObjectSize: Int = UploadIngest.defaultMaximumObjectSize, bulkWork: WorkInProgress? = nil) {
         self.queue = queue
+        self.bulkWork = bulkWork
         self.objectIngest = UploadIngest(objects: objects, orders: orders, maximumObjectSize: maximumObjectSize)
         self.logger = logger
     }
@@ -33,10 +38,15 @@ public struct UploadIngestWorker: Service {
         let messages = try await cancelWhenGracefulShutdown {
             try await queue.receive(maxMessages: 10, waitTime: wait, visibilityTimeout: nil)
         }
-        var done: [String] = []
-        for message in messages {
-            if try await handle(message) { done.append(message.receiptHandle) }
+        guard !messages.isEmpty else { return 0 }
+        let handleAll = { @Sendable () async throws -> [String] in
+            var done: [String] = []
+            for message in messages {
+                if try await handle(message) { done.append(message.receiptHandle) }
+            }
+            return done
         }
+        let done = if let bulkWork { try await bulkWork.during(handleAll) } else { try await handleAll() }
         try await queue.delete(receiptHandles: done)
         return messages.count
     }

@@ -75,8 +75,9 @@ public struct AWSSystem: Sendable {
                             auditSigningKey: Curve25519.Signing.PrivateKey? = nil,
                             beforePublish: @escaping @Sendable ([OutboxEntry]) async -> Void = { _ in }) -> AWSSystem {
         let dynamoDB = DynamoDB(client: client)
+        let uploadBatches = WorkInProgress()
         let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: .init(orders: resources.ordersTable, outbox: resources.outboxTable),
-                                       batchWindow: Self.relayBatchWindow)
+                                       batchWindow: Self.relayBatchWindow, bulkWork: uploadBatches, maximumHold: Self.relayMaximumHold)
         let highValueQueue = SQSQueue(client: client, queueURL: resources.highValueQueueURL,
                                       deadLetterQueueURL: resources.highValueDeadLetterQueueURL ?? resources.highValueQueueURL + "-dlq")
         let uploadsQueue = SQSQueue(client: client, queueURL: resources.uploadsQueueURL,
@@ -108,7 +109,8 @@ public struct AWSSystem: Sendable {
                                highValueEventsPerMessage: Self.highValueEventsPerMessage, beforePublish: beforePublish),
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
-            uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger),
+            uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger,
+                                             bulkWork: uploadBatches),
             auditDigests: auditSigningKey.map { AuditDigestService(trail: auditTrail, key: $0, clock: clock, logger: logger) },
             logger: logger
         )
@@ -122,6 +124,11 @@ public struct AWSSystem: Sendable {
     /// then share one relay round (scan, put, publish, delete) and, downstream, one review round and one analytics
     /// transaction. It delays publishing by up to this much, never an acknowledgement.
     static let relayBatchWindow = Duration.seconds(1)
+
+    /// How long the relay waits at most for the upload worker to finish the batch of notifications in hand (up to 10
+    /// objects), so that the batch's events go out in one round: events of bulk uploads may wait this long. API
+    /// processes ingest no uploads, so their orders' events never wait for it; in the `all` role they may.
+    static let relayMaximumHold = Duration.seconds(30)
 
     /// High-value events per SNS message: the review worker opens 100 reviews per DynamoDB transaction, so one message
     /// costs one publish, one receive share, one read and one transaction (the topic's only subscriber on AWS is the

@@ -2,6 +2,7 @@ import AWSKit
 import MotoTestSupport
 import OrderFlowApp
 import OrderFlowCore
+import Synchronization
 import Testing
 @testable import OrderFlowAWS
 
@@ -235,6 +236,44 @@ struct DynamoDBOrderStoreTests {
         try await fixture.store.markDelivered(rest)
         #expect(try await fixture.store.backlog() == 0)
         #expect(try await fixture.store.pending(limit: 10).isEmpty)
+    }
+
+    @Test("a commit wakes the relay only after the bulk work in progress ended, so that work's transactions share one round",
+          .timeLimit(.minutes(2)))
+    func relayWaitsForBulkWorkInProgress() async throws {
+        let moto = try MotoEnvironment.require()
+        try await withClient(try moto.client()) { client in
+            let dynamoDB = DynamoDB(client: client)
+            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
+            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
+            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let uploadBatch = WorkInProgress()
+            // No poll interval to speak of and no batch window: only a commit wakes the waiter, and only the bulk work holds it.
+            let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: 1, pollInterval: .seconds(3600),
+                                           batchWindow: .zero, bulkWork: uploadBatch, maximumHold: .seconds(3600))
+            let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
+
+            let filesDone = Mutex(0)
+            let waiting = AsyncStream<Void>.makeStream()
+            let relayWoke = Task {
+                waiting.continuation.yield()
+                await store.waitForEntries(timeout: .seconds(3600))
+                return filesDone.withLock { $0 }
+            }
+            for await _ in waiting.stream { break }
+            try await uploadBatch.during {
+                for file in 1...3 {
+                    _ = try await orders.submit((1...10).map { Self.draft("f\(file)-\($0)", minor: $0 == 1 ? 50_000 : 100) },
+                                                source: "upload:orders/f\(file).jsonl")
+                    filesDone.withLock { $0 = file }
+                }
+            }
+            // The first file's commit signalled at once; the waiter returned only after the third file was in.
+            #expect(await relayWoke.value == 3)
+            let round = try await store.pending(limit: 500)
+            #expect(round.count == 33)
+            #expect(Set(round.map(\.receipt)).count == 3)
+        }
     }
 
     @Test func aBatchOfOrdersCostsOneTransactionPerNinetyNine() async throws {
