@@ -49,7 +49,12 @@ public struct JSONLogHandler: LogHandler {
             JSONMember(key: "request_id", value: .string(orNull: requestId)),
             JSONMember(key: "trace_id", value: .string(orNull: traceId)),
         ]
-        if let error { members.append(JSONMember(key: "error", value: .string("\(error)"))) }
+        // The error given to the log call, else the one in the metadata (most call sites put it there).
+        if let error {
+            members.append(JSONMember(key: "error", value: .string("\(error)")))
+        } else if let error = rest["error"] {
+            members.append(JSONMember(key: "error", value: json(error)))
+        }
         for key in rest.keys.sorted() where !["time", "level", "message", "logger", "error"].contains(key) {
             members.append(JSONMember(key: key, value: json(rest[key]!)))
         }
