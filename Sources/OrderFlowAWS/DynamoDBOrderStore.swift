@@ -259,7 +259,10 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
 
     /// Waiting events in whole outbox items, oldest item first, at most `limit` unless a single item holds more (a
     /// strongly consistent scan of the outbox table).
+    /// Lets bulk work in progress finish first (see `waitForEntries`): a relay round that follows a productive one
+    /// starts without waiting for a signal, and would otherwise take an upload batch's events piecemeal.
     public func pending(limit: Int) async throws -> [OutboxEntry] {
+        if let bulkWork, bulkWork.count > 0 { await holdForBulkWork() }
         var items: [(createdAt: Int64, key: String, entries: [OutboxEntry])] = []
         var count = 0
         var startKey: DynamoDBItem? = nil
@@ -322,6 +325,11 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         let seen = localCommits.generation
         await localCommits.wait(since: seen, timeout: min(timeout, pollInterval))
         guard localCommits.generation != seen else { return }
+        await holdForBulkWork()
+    }
+
+    /// Returns once the bulk work has been idle for `batchWindow`, or after `maximumHold`.
+    private func holdForBulkWork() async {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: maximumHold)
         repeat {
