@@ -10,13 +10,18 @@ public struct UploadIngestWorker: Service {
     let objectIngest: UploadIngest
     let logger: Logger
     let bulkWork: WorkInProgress?
+    let gatherWindow: Duration?
 
     /// `bulkWork`, when given, counts each received batch of notifications as one job while its objects are ingested,
-    /// so a relay that waits for it (the AWS one) relays the whole batch's events in one round.
+    /// so a relay that waits for it (the AWS one) relays the whole batch's events in one round. `gatherWindow`, when
+    /// given, lets notifications gather that long after a receive that was not full, then takes them in one more
+    /// receive: files dropped in a burst then share one batch (one more request per batch, not per file).
     public init(queue: any MessageQueue, objects: any ObjectStore, orders: OrderService, logger: Logger,
-                maximumObjectSize: Int = UploadIngest.defaultMaximumObjectSize, bulkWork: WorkInProgress? = nil) {
+                maximumObjectSize: Int = UploadIngest.defaultMaximumObjectSize, bulkWork: WorkInProgress? = nil,
+                gatherWindow: Duration? = nil) {
         self.queue = queue
         self.bulkWork = bulkWork
+        self.gatherWindow = gatherWindow
         self.objectIngest = UploadIngest(objects: objects, orders: orders, maximumObjectSize: maximumObjectSize)
         self.logger = logger
     }
@@ -32,16 +37,26 @@ public struct UploadIngestWorker: Service {
         } waitForWork: {}
     }
 
+    /// Notifications per batch: a queue's receive limit.
+    static let batchLimit = 10
+
     /// Receives one batch of notifications and ingests their objects; returns how many messages it received.
     @discardableResult
     public func processOnce(wait: Duration) async throws -> Int {
-        let messages = try await cancelWhenGracefulShutdown {
-            try await queue.receive(maxMessages: 10, waitTime: wait, visibilityTimeout: nil)
+        var messages = try await cancelWhenGracefulShutdown {
+            try await queue.receive(maxMessages: Self.batchLimit, waitTime: wait, visibilityTimeout: nil)
         }
         guard !messages.isEmpty else { return 0 }
+        if let gatherWindow, messages.count < Self.batchLimit, !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: gatherWindow) }
+            if !Task.isShuttingDownGracefully {
+                messages += try await queue.receive(maxMessages: Self.batchLimit - messages.count, waitTime: .zero, visibilityTimeout: nil)
+            }
+        }
+        let received = messages
         let handleAll = { @Sendable () async throws -> [String] in
             var done: [String] = []
-            for message in messages {
+            for message in received {
                 if try await handle(message) { done.append(message.receiptHandle) }
             }
             return done

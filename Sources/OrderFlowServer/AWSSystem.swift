@@ -110,7 +110,7 @@ public struct AWSSystem: Sendable {
             reviewWorker: ReviewWorker(queue: highValueQueue, orders: orderService, logger: logger),
             analyticsConsumer: analyticsConsumer,
             uploadIngest: UploadIngestWorker(queue: uploadsQueue, objects: objects, orders: orderService, logger: logger,
-                                             bulkWork: uploadBatches),
+                                             bulkWork: uploadBatches, gatherWindow: Self.uploadGatherWindow),
             auditDigests: auditSigningKey.map { AuditDigestService(trail: auditTrail, key: $0, clock: clock, logger: logger) },
             logger: logger
         )
@@ -129,6 +129,10 @@ public struct AWSSystem: Sendable {
     /// objects), so that the batch's events go out in one round: events of bulk uploads may wait this long. API
     /// processes ingest no uploads, so their orders' events never wait for it; in the `all` role they may.
     static let relayMaximumHold = Duration.seconds(30)
+
+    /// How long the upload worker lets notifications gather after a receive that was not full (files dropped in a
+    /// burst then share one batch, and so one relay round): ingestion of a burst starts this much later.
+    static let uploadGatherWindow = Duration.seconds(2)
 
     /// High-value events per SNS message: the review worker opens 100 reviews per DynamoDB transaction, so one message
     /// costs one publish, one receive share, one read and one transaction (the topic's only subscriber on AWS is the
