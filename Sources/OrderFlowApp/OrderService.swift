@@ -20,8 +20,11 @@ public final class OrderService: Sendable {
     }
 
     /// Stores one validated order with its events; idempotent on the order id.
-    public func submit(_ draft: OrderDraft, source: String, traceparent: String? = nil) async throws -> AcceptOutcome {
-        let outcomes = try await store.accept([submission(for: draft, source: source, traceparent: traceparent)])
+    /// `audit`: the request's audit record, recorded with the order when `recordsAuditWithOrders` (ignored otherwise).
+    public func submit(_ draft: OrderDraft, source: String, traceparent: String? = nil, audit: AuditRecord? = nil) async throws -> AcceptOutcome {
+        var submission = submission(for: draft, source: source, traceparent: traceparent)
+        if store.recordsAuditWithOrders { submission.audit = audit }
+        let outcomes = try await store.accept([submission])
         guard let outcome = outcomes.first else { throw OrderServiceError.storeReturnedNothing }
         remember(outcomes)
         return outcome
@@ -33,6 +36,9 @@ public final class OrderService: Sendable {
         remember(outcomes)
         return outcomes
     }
+
+    /// Whether `submit(_:source:traceparent:audit:)` records the audit entry in the order's transaction.
+    public var recordsAuditWithOrders: Bool { store.recordsAuditWithOrders }
 
     private func remember(_ outcomes: [AcceptOutcome]) {
         metrics.record(outcomes)

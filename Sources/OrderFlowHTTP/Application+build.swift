@@ -36,7 +36,8 @@ public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfig
         RateLimiter(rate: $0, burst: max(1, configuration.limits.rateBurst ?? $0 * 2))
     }))
     router.add(middleware: ProblemMiddleware())
-    OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit).addRoutes(to: router)
+    OrdersController(orders: services.orders, bodyLimit: configuration.orderBodyLimit,
+                     auditClock: services.audit == nil ? nil : services.clock).addRoutes(to: router)
     ReviewsController(orders: services.orders).addRoutes(to: router)
     UploadsController(objects: services.objects, bodyLimit: configuration.uploadBodyLimit).addRoutes(to: router)
     OperationsController(services: services).addRoutes(to: router)

@@ -127,8 +127,10 @@ public struct AWSSystem: Sendable {
 
     /// How long the relay waits at most for the upload worker to finish the batch of notifications in hand (up to 10
     /// objects), so that the batch's events go out in one round: events of bulk uploads may wait this long. API
-    /// processes ingest no uploads, so their orders' events never wait for it; in the `all` role they may.
-    static let relayMaximumHold = Duration.seconds(30)
+    /// processes ingest no uploads, so their orders' events never wait for it; in the `all` role they may. It is a
+    /// safety net against a stuck ingestion, not the usual wait: a batch of ten large files may take a minute (with
+    /// 30 s, batches against moto, which takes seconds per transaction, were relayed in pieces).
+    static let relayMaximumHold = Duration.seconds(120)
 
     /// How long the upload worker lets notifications gather after a receive that was not full (files dropped in a
     /// burst then share one batch, and so one relay round): ingestion of a burst starts this much later.

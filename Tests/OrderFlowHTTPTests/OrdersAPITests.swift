@@ -31,6 +31,32 @@ struct OrdersAPITests {
         }
     }
 
+    @Test("each POST /orders has one audit entry with the status it got: new, replay and conflict with the order, refusals after")
+    func submissionsAreAuditedOnceEach() async throws {
+        let t = try await TestSystem.make()
+        try await t.application().test(.router) { client in
+            for (body, status) in [(#"{"OrderId":"au-1","Amount":450}"#, HTTPResponse.Status.created), (#"{"OrderId":"au-1","Amount":450}"#, .ok),
+                                   (#"{"OrderId":"au-1","Amount":451}"#, .conflict), (#"{"OrderId":"au-2","Amount":-1}"#, .unprocessableContent)] {
+                try await client.execute(uri: "/orders", method: .post, headers: jsonHeaders, body: ByteBuffer(json: body)) { response in
+                    #expect(response.status == status, "\(body)")
+                }
+            }
+            try await client.execute(uri: "/audit?limit=100", method: .get) { response in
+                let entries = response.json?["entries"]?.arrayValue ?? []
+                #expect(entries.map { $0["status"]?.int64Value ?? 0 } == [201, 200, 409, 422])
+                #expect(entries.map { $0["resource"]?.stringValue ?? "?" } == ["id=au-1", "id=au-1", "", ""])
+                #expect(entries.map { $0["sequence"]?.int64Value ?? 0 } == [1, 2, 3, 4])
+                #expect(entries.allSatisfy { $0["route"]?.stringValue == "/orders" && $0["method"]?.stringValue == "POST" })
+            }
+        }
+        // The chain the store extended inside the orders' transactions verifies.
+        let trail = try #require(t.system.services.audit)
+        let chain = try await trail.entries(after: 0, limit: 100, principal: nil, route: nil)
+        #expect(chain.count == 4)
+        #expect(chain.allSatisfy { $0.isIntact })
+        #expect(chain.map(\.previousHash) == [AuditEntry.genesis] + chain.dropLast().map(\.hash))
+    }
+
     @Test func thresholdIsStrict() async throws {
         let t = try await TestSystem.make()
         try await t.application().test(.router) { client in

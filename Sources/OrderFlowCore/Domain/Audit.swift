@@ -2,6 +2,18 @@ import Crypto
 
 /// One line of the audit trail: who did what, with what result, when, from where.
 public struct AuditRecord: Sendable, Hashable {
+    /// This record of an order submission with the status the API answers for `outcome` (201, 200 or 409) and the
+    /// order's id as its resource (none for a conflict, as the API's answer names no new resource).
+    public func completed(by outcome: AcceptOutcome) -> AuditRecord {
+        var record = self
+        switch outcome {
+        case .created(let order): (record.status, record.resource) = (201, "id=\(order.id)")
+        case .replayed(let order): (record.status, record.resource) = (200, "id=\(order.id)")
+        case .conflict: (record.status, record.resource) = (409, "")
+        }
+        return record
+    }
+
     public var time: Timestamp
     /// `apikey:<id>`, `jwt:<sub>`, `anonymous`, or `cli` for commands run on the host.
     public var principal: String

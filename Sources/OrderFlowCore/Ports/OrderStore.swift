@@ -12,10 +12,15 @@ public enum AcceptOutcome: Sendable, Hashable {
 public struct OrderSubmission: Sendable, Hashable {
     public var order: Order
     public var events: [OrderEvent]
+    /// The audit entry of the request that submitted this order, for a store that records it in the order's own
+    /// transaction (`OrderStore.recordsAuditWithOrders`); its status and resource follow the outcome
+    /// (`AuditRecord.completed(by:)`).
+    public var audit: AuditRecord?
 
-    public init(order: Order, events: [OrderEvent]) {
+    public init(order: Order, events: [OrderEvent], audit: AuditRecord? = nil) {
         self.order = order
         self.events = events
+        self.audit = audit
     }
 }
 
@@ -89,9 +94,16 @@ public protocol OrderStore: Sendable {
     /// Applies `action` to each order, in one transaction where the store has them (a worker's batch); one result per
     /// id, in order. A per-order refusal is that order's `.failure`; only a store failure throws.
     func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>]
+
+    /// See the extension's default (false).
+    var recordsAuditWithOrders: Bool { get }
 }
 
 extension OrderStore {
+    /// Whether `accept` appends each submission's `audit` record to the audit trail in the transaction that stores the
+    /// order (so the entry is durable with the order, in one disk flush). Stores that do not leave it to the caller.
+    public var recordsAuditWithOrders: Bool { false }
+
     /// One `apply` per id, for stores without multi-item transactions.
     public func apply(_ action: OrderAction, to ids: [OrderID], at time: Timestamp) async throws -> [Result<Order, OrderStoreError>] {
         var results: [Result<Order, OrderStoreError>] = []

@@ -21,20 +21,26 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         groupCommit = GroupCommit { batches in
             try await pool.write { db in
                 var streamEntries: [StreamEntry] = []
+                var audit: [AuditRecord] = []
                 let outcomes = try batches.map { submissions in
                     try submissions.map { submission in
                         let (outcome, toStream) = try Self.accept(submission, in: db, eventsToStream: ordersStream != nil)
                         streamEntries.append(contentsOf: toStream)
+                        if let record = submission.audit { audit.append(record.completed(by: outcome)) }
                         return outcome
                     }
                 }
                 if let ordersStream {
                     for chunk in streamEntries.chunks(of: MessagingBatchLimit.streamPut) { try ordersStream.append(chunk, in: db) }
                 }
+                if !audit.isEmpty { _ = try SQLiteAuditTrail.append(audit, in: db) }
                 return outcomes
             }
         }
     }
+
+    /// The audit trail lives in the same database: a submission's audit entry commits with its order.
+    public var recordsAuditWithOrders: Bool { true }
 
     public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
         guard !submissions.isEmpty else { return [] }
@@ -90,12 +96,14 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     struct PreparedSubmission: Sendable {
         let order: Order
         let events: [OrderEvent]
+        let audit: AuditRecord?
         let itemsText: String
         let payloads: [Data]
 
         init(_ submission: OrderSubmission) {
             order = submission.order
             events = submission.events
+            audit = submission.audit
             itemsText = OrderRecord.encodeItems(order.items)
             let orderJSON = order.encodedJSON()
             payloads = submission.events.map { Data($0.encoded(orderJSON: orderJSON)) }

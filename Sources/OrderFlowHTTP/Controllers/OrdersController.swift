@@ -6,6 +6,9 @@ import OrderFlowCore
 struct OrdersController {
     let orders: OrderService
     let bodyLimit: Int
+    /// With an audit trail, the clock of its entries: a store that records them with the order
+    /// (`recordsAuditWithOrders`) gets the entry with the submission, so order and entry share one disk flush.
+    var auditClock: (any WallClock)? = nil
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/orders", use: create)
@@ -43,7 +46,11 @@ struct OrdersController {
                               detail: fields.map { "\($0.field) \($0.message)" }.joined(separator: "; "), fieldErrors: fields)
             }
         }
-        let outcome = try await orders.submit(draft, source: "api", traceparent: context.trace?.description)
+        let audit = auditClock.flatMap { clock in
+            orders.recordsAuditWithOrders ? AuditMiddleware.record(request, context, time: clock.now(), status: 0, resource: "") : nil
+        }
+        let outcome = try await orders.submit(draft, source: "api", traceparent: context.trace?.description, audit: audit)
+        if audit != nil { context.notes.auditRecorded = true }
         switch outcome {
         case .created(let order):
             context.logger.debug("order accepted", metadata: ["orderId": "\(order.id)", "highValue": "\(order.highValue)"])
