@@ -49,7 +49,9 @@ struct OrdersAPITests {
                 #expect(entries.allSatisfy { $0["route"]?.stringValue == "/orders" && $0["method"]?.stringValue == "POST" })
             }
         }
-        // The chain the store extended inside the orders' transactions verifies.
+        // The embedded store recorded the entries of new, replayed and conflicting orders itself, in the orders'
+        // transactions; the chain it extended there verifies.
+        #expect(t.system.services.orders.recordsAuditWithOrders)
         let trail = try #require(t.system.services.audit)
         let chain = try await trail.entries(after: 0, limit: 100, principal: nil, route: nil)
         #expect(chain.count == 4)
