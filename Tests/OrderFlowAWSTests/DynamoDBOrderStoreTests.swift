@@ -22,14 +22,20 @@ struct DynamoDBOrderStoreTests {
             let moto = try MotoEnvironment.require()
             client = try moto.client()
             dynamoDB = DynamoDB(client: client)
-            tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
-            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
-            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            tables = try await DynamoDBOrderStoreTests.createTables(dynamoDB)
             store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables)
             orders = OrderService(store: store, policy: .standard, clock: SystemClock())
         }
 
         func shutdown() async throws { try await client.shutdown() }
+    }
+
+    /// Fresh `Orders` and `OrdersOutbox` tables with unique names.
+    static func createTables(_ dynamoDB: DynamoDB) async throws -> DynamoDBOrderStore.Tables {
+        let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
+        try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
+        try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+        return tables
     }
 
     static func draft(_ id: String, minor: Int64, customer: String = "c-1") -> OrderDraft {
@@ -244,9 +250,7 @@ struct DynamoDBOrderStoreTests {
         let moto = try MotoEnvironment.require()
         try await withClient(try moto.client()) { client in
             let dynamoDB = DynamoDB(client: client)
-            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
-            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
-            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let tables = try await Self.createTables(dynamoDB)
             let uploadBatch = WorkInProgress()
             // No poll interval to speak of and no batch window: only a commit wakes the waiter, and only the bulk work holds it.
             let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: 1, pollInterval: .seconds(3600),
@@ -282,9 +286,7 @@ struct DynamoDBOrderStoreTests {
         let moto = try MotoEnvironment.require()
         try await withClient(try moto.client()) { client in
             let dynamoDB = DynamoDB(client: client)
-            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
-            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
-            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let tables = try await Self.createTables(dynamoDB)
             let uploadBatch = WorkInProgress()
             let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: 1, batchWindow: .zero,
                                            bulkWork: uploadBatch, maximumHold: .seconds(3600))
@@ -319,9 +321,7 @@ struct DynamoDBOrderStoreTests {
         let counter = AWSRequestCounter()
         try await withClient(try moto.client(counter: counter)) { client in
             let dynamoDB = DynamoDB(client: client)
-            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
-            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
-            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let tables = try await Self.createTables(dynamoDB)
             // One transaction at a time: moto 5.2.1 runs each transaction against a deep copy of the whole table
             // (moto/dynamodb/models/__init__.py, transact_write_items) and turns any exception into a cancellation, so
             // concurrent transactions on distinct items sometimes cancel there, adding a retry to the count.
@@ -377,9 +377,7 @@ struct DynamoDBOrderStoreTests {
         let counter = AWSRequestCounter()
         try await withClient(try moto.client(counter: counter)) { client in
             let dynamoDB = DynamoDB(client: client)
-            let tables = DynamoDBOrderStore.Tables(orders: uniqueName("Orders"), outbox: uniqueName("OrdersOutbox"))
-            try await dynamoDB.createTable(tables.orders, hashKey: "OrderID")
-            try await dynamoDB.createTable(tables.outbox, hashKey: "EventId")
+            let tables = try await Self.createTables(dynamoDB)
             let store = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables)
             let orders = OrderService(store: store, policy: .standard, clock: SystemClock())
             _ = try await orders.submit((1...6).map { Self.draft("rv-\($0)", minor: $0 == 6 ? 100 : 50_000) }, source: "api")

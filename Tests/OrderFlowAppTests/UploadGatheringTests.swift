@@ -12,19 +12,33 @@ struct UploadGatheringTests {
         Array((1...3).map { #"{"OrderId":"\#(name)-\#($0)","Amount":\#($0 == 1 ? 450 : 20)}"# }.joined(separator: "\n").utf8)
     }
 
-    @Test("notifications that arrive within the gather window after a receive are handled in the same batch", .timeLimit(.minutes(1)))
-    func burstSharesOneBatch() async throws {
+    static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
+        return logger
+    }()
+
+    /// The `order-uploads` queue, an object store under `root` that announces `orders/` keys on it, and an order service,
+    /// on one temporary database.
+    static func uploads(_ root: URL) async throws -> (SQLiteQueue, FileObjectStore, OrderService, Logger) {
         let database = try AppDatabase.temporary()
         let messaging = SQLiteMessaging(database: database, logger: logger)
         try await messaging.ensureQueue(name: "order-uploads")
         let queue = messaging.queue(named: "order-uploads")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gather-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
         let objects = try FileObjectStore(root: root, bucket: "myapp-uploads", notifications: [.init(prefix: "orders/", queue: queue)],
                                           clock: SystemClock())
-        let orders = OrderService(store: SQLiteOrderStore(database: database), policy: .standard, clock: SystemClock())
+        return (queue, objects, OrderService(store: SQLiteOrderStore(database: database), policy: .standard, clock: SystemClock()), logger)
+    }
+
+    static func temporaryRoot() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("gather-\(UUID().uuidString)")
+    }
+
+    @Test("notifications that arrive within the gather window after a receive are handled in the same batch", .timeLimit(.minutes(1)))
+    func burstSharesOneBatch() async throws {
+        let root = Self.temporaryRoot()
+        let (queue, objects, orders, logger) = try await Self.uploads(root)
+        defer { try? FileManager.default.removeItem(at: root) }
         let batch = WorkInProgress()
         let worker = UploadIngestWorker(queue: queue, objects: objects, orders: orders, logger: logger, bulkWork: batch,
                                         gatherWindow: .seconds(3))
@@ -47,17 +61,9 @@ struct UploadGatheringTests {
 
     @Test("without a gather window a receive takes what is there", .timeLimit(.minutes(1)))
     func noWindowTakesWhatIsThere() async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let database = try AppDatabase.temporary()
-        let messaging = SQLiteMessaging(database: database, logger: logger)
-        try await messaging.ensureQueue(name: "order-uploads")
-        let queue = messaging.queue(named: "order-uploads")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gather-\(UUID().uuidString)")
+        let root = Self.temporaryRoot()
+        let (queue, objects, orders, logger) = try await Self.uploads(root)
         defer { try? FileManager.default.removeItem(at: root) }
-        let objects = try FileObjectStore(root: root, bucket: "myapp-uploads", notifications: [.init(prefix: "orders/", queue: queue)],
-                                          clock: SystemClock())
-        let orders = OrderService(store: SQLiteOrderStore(database: database), policy: .standard, clock: SystemClock())
         let worker = UploadIngestWorker(queue: queue, objects: objects, orders: orders, logger: logger)
         _ = try await objects.put(key: "orders/a.jsonl", bytes: Self.file("a"), contentType: nil)
         #expect(try await worker.processOnce(wait: .seconds(10)) == 1)
