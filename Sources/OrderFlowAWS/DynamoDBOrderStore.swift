@@ -35,12 +35,24 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
     /// Bulk work (an upload batch being ingested) the relay lets finish before it scans, at most `maximumHold`.
     private let bulkWork: WorkInProgress?
     private let maximumHold: Duration
+    /// This process, as the holder of the outbox items it writes during bulk work.
+    private let instanceID = UUID().uuidString
+    private let clock: any WallClock
+
+    /// How long after its relay's longest hold an outbox item written during bulk work stays reserved for its writer:
+    /// the time that relay may need to scan and publish. Past it, the writer is taken for dead and any relay takes
+    /// the item.
+    public static let bulkHoldMargin = Duration.seconds(60)
 
     /// `pollInterval`: how often the relay looks for events other processes left behind (an instance that died after
     /// committing); this process's own commits wake it at once, after `batchWindow` and after `bulkWork` in progress has
-    /// ended (waiting at most `maximumHold` for it).
+    /// ended (waiting at most `maximumHold` for it). Outbox items written while `bulkWork` is in progress are held for
+    /// this process's relay: other processes' relays take them only after `maximumHold` + `bulkHoldMargin` by `clock`,
+    /// so a batch is not relayed piecemeal by an API instance that happens to scan while it is being written.
     public init(dynamoDB: DynamoDB, tables: Tables = Tables(), maximumConcurrency: Int = 16, pollInterval: Duration = .seconds(5),
-                batchWindow: Duration = .milliseconds(100), bulkWork: WorkInProgress? = nil, maximumHold: Duration = .seconds(30)) {
+                batchWindow: Duration = .milliseconds(100), bulkWork: WorkInProgress? = nil, maximumHold: Duration = .seconds(30),
+                clock: any WallClock = SystemClock()) {
+        self.clock = clock
         self.batchWindow = batchWindow
         self.bulkWork = bulkWork
         self.maximumHold = maximumHold
@@ -50,8 +62,12 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
         self.pollInterval = pollInterval
         let writer = DynamoDBOrderWriter(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: maximumConcurrency)
         self.writer = writer
+        let instanceID = instanceID
+        let holdMilliseconds = (maximumHold + Self.bulkHoldMargin).components.seconds * 1000
         groupCommit = GroupCommit(maximumBatch: 500) { calls in
-            let outcomes = try await writer.write(calls.flatMap { $0 })
+            let hold = (bulkWork?.count ?? 0) > 0
+                ? OutboxItemMapping.Hold(holder: instanceID, until: clock.now().adding(milliseconds: holdMilliseconds)) : nil
+            let outcomes = try await writer.write(calls.flatMap { $0 }, hold: hold)
             var split: [[AcceptOutcome]] = []
             split.reserveCapacity(calls.count)
             var start = 0
@@ -263,8 +279,9 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
     /// starts without waiting for a signal, and would otherwise take an upload batch's events piecemeal.
     public func pending(limit: Int) async throws -> [OutboxEntry] {
         if let bulkWork, bulkWork.count > 0 { await holdForBulkWork() }
-        var items: [(createdAt: Int64, key: String, entries: [OutboxEntry])] = []
+        var items: [OutboxItemMapping.Read] = []
         var count = 0
+        let now = clock.now()
         var startKey: DynamoDBItem? = nil
         repeat {
             let page = try await dynamoDB.scan(table: tables.outbox, limit: 100, startKey: startKey)
@@ -272,6 +289,7 @@ public final class DynamoDBOrderStore: OrderStore, Outbox, Sendable {
                 guard let read = OutboxItemMapping.entries(from: item) else {
                     throw DynamoDBStoreError.unreadableOutboxItem(item[OutboxItemMapping.Attribute.eventID]?.stringValue ?? "?")
                 }
+                guard read.isAvailable(to: instanceID, at: now) else { continue }
                 items.append(read)
                 count += read.entries.count
             }

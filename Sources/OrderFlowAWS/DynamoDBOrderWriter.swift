@@ -21,7 +21,8 @@ struct DynamoDBOrderWriter: Sendable {
 
     /// One outcome per submission, in order. Several submissions of one id in the same call are written once; the
     /// later ones are replays or conflicts of the first.
-    func write(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
+    /// `hold`, when given, goes on the outbox items written (see `OutboxItemMapping.Hold`).
+    func write(_ submissions: [OrderSubmission], hold: OutboxItemMapping.Hold? = nil) async throws -> [AcceptOutcome] {
         var firstIndex: [OrderID: Int] = [:]
         var unique: [OrderSubmission] = []
         for submission in submissions where firstIndex[submission.order.id] == nil {
@@ -30,7 +31,7 @@ struct DynamoDBOrderWriter: Sendable {
         }
         let chunks = Self.transactionChunks(unique)
         let chunkOutcomes: [[AcceptOutcome]] = try await concurrentMap(chunks, limit: maximumConcurrency) { chunk in
-            try await self.writeChunk(chunk)
+            try await self.writeChunk(chunk, hold: hold)
         }
         let uniqueOutcomes = chunkOutcomes.flatMap { $0 }
         var outcomes: [AcceptOutcome] = []
@@ -65,7 +66,7 @@ struct DynamoDBOrderWriter: Sendable {
     }
 
     /// Writes one chunk (distinct ids); outcomes in chunk order.
-    private func writeChunk(_ chunk: [OrderSubmission]) async throws -> [AcceptOutcome] {
+    private func writeChunk(_ chunk: [OrderSubmission], hold: OutboxItemMapping.Hold?) async throws -> [AcceptOutcome] {
         var outcomes: [OrderID: AcceptOutcome] = [:]
         var remaining = chunk
         var attempt = 0
@@ -73,7 +74,7 @@ struct DynamoDBOrderWriter: Sendable {
             attempt += 1
             do {
                 // A new token per attempt (the writes differ); the client's own retries of one attempt reuse it.
-                try await dynamoDB.transactWriteItems(writes(for: remaining), clientRequestToken: UUID().uuidString)
+                try await dynamoDB.transactWriteItems(writes(for: remaining, hold: hold), clientRequestToken: UUID().uuidString)
                 for submission in remaining { outcomes[submission.order.id] = .created(submission.order) }
                 remaining = []
                 break
@@ -101,7 +102,7 @@ struct DynamoDBOrderWriter: Sendable {
         }
     }
 
-    private func writes(for submissions: [OrderSubmission]) -> [DynamoDB.TransactWrite] {
+    private func writes(for submissions: [OrderSubmission], hold: OutboxItemMapping.Hold?) -> [DynamoDB.TransactWrite] {
         let isNew = DynamoDB.Expression("attribute_not_exists(#id)", names: ["#id": OrderItemMapping.Attribute.orderID])
         var writes: [DynamoDB.TransactWrite] = []
         writes.reserveCapacity(submissions.count + 1)
@@ -119,7 +120,7 @@ struct DynamoDBOrderWriter: Sendable {
         }
         if !events.isEmpty {
             let createdAt = submissions.map(\.order.createdAt).min() ?? Timestamp(millisecondsSinceEpoch: 0)
-            let item = OutboxItemMapping.item(batchID: "b-" + UUID().uuidString, events: events, createdAt: createdAt)
+            let item = OutboxItemMapping.item(batchID: "b-" + UUID().uuidString, events: events, createdAt: createdAt, hold: hold)
             writes.append(.put(table: tables.outbox, item: item, condition: nil))
         }
         return writes

@@ -106,6 +106,29 @@ enum OutboxItemMapping {
         static let eventID = "EventId"
         static let events = "Events"
         static let createdAt = "CreatedAt"
+        static let heldBy = "HeldBy"
+        static let heldUntil = "HeldUntil"
+    }
+
+    /// An item written during bulk work: the writing process (`holder`) relays it in one round with the rest of that
+    /// work; other processes' relays leave it alone until `until` (its writer died if it is still there by then).
+    struct Hold: Sendable, Equatable {
+        let holder: String
+        let until: Timestamp
+    }
+
+    /// An outbox item as read: its events, and the hold it was written with, if any.
+    struct Read {
+        let createdAt: Int64
+        let key: String
+        let entries: [OutboxEntry]
+        let hold: Hold?
+
+        /// Whether the relay of process `instance` may take the item at `now`.
+        func isAvailable(to instance: String, at now: Timestamp) -> Bool {
+            guard let hold else { return true }
+            return hold.holder == instance || hold.until.millisecondsSinceEpoch < now.millisecondsSinceEpoch
+        }
     }
 
     struct Event {
@@ -115,10 +138,14 @@ enum OutboxItemMapping {
         let payload: [UInt8]
     }
 
-    static func item(batchID: String, events: [Event], createdAt: Timestamp) -> DynamoDBItem {
+    static func item(batchID: String, events: [Event], createdAt: Timestamp, hold: Hold? = nil) -> DynamoDBItem {
         var item: DynamoDBItem = [:]
         item[Attribute.eventID] = .string(batchID)
         item[Attribute.createdAt] = .int(createdAt.millisecondsSinceEpoch)
+        if let hold {
+            item[Attribute.heldBy] = .string(hold.holder)
+            item[Attribute.heldUntil] = .int(hold.until.millisecondsSinceEpoch)
+        }
         item[Attribute.events] = .list(events.map { event in
             var map: [String: DynamoDBValue] = [:]
             map["EventId"] = .string(event.eventID)
@@ -135,7 +162,7 @@ enum OutboxItemMapping {
     }
 
     /// The item's events as entries (`receipt` = the item's key, `id` = its creation time), or nil when it is unreadable.
-    static func entries(from item: DynamoDBItem) -> (createdAt: Int64, key: String, entries: [OutboxEntry])? {
+    static func entries(from item: DynamoDBItem) -> Read? {
         guard let key = item[Attribute.eventID]?.stringValue, let created = item[Attribute.createdAt]?.int64Value,
               let events = item[Attribute.events]?.listValue else { return nil }
         var entries: [OutboxEntry] = []
@@ -147,6 +174,10 @@ enum OutboxItemMapping {
             entries.append(OutboxEntry(id: created, eventId: eventID, type: type, partitionKey: partitionKey,
                                        payload: Array(payload.utf8), receipt: key))
         }
-        return (created, key, entries)
+        var hold: Hold? = nil
+        if let holder = item[Attribute.heldBy]?.stringValue, let until = item[Attribute.heldUntil]?.int64Value {
+            hold = Hold(holder: holder, until: Timestamp(millisecondsSinceEpoch: until))
+        }
+        return Read(createdAt: created, key: key, entries: entries, hold: hold)
     }
 }

@@ -316,6 +316,42 @@ struct DynamoDBOrderStoreTests {
         }
     }
 
+    @Test("outbox items written during bulk work are left to their writer's relay; other processes take them only after the hold",
+          .timeLimit(.minutes(2)))
+    func bulkWorkOutboxItemsAreHeldForTheirWriter() async throws {
+        let moto = try MotoEnvironment.require()
+        try await withClient(try moto.client()) { client in
+            let dynamoDB = DynamoDB(client: client)
+            let tables = try await Self.createTables(dynamoDB)
+            let clock = ManualClock()
+            let uploadBatch = WorkInProgress()
+            let worker = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, maximumConcurrency: 1, batchWindow: .zero,
+                                            bulkWork: uploadBatch, maximumHold: .seconds(60), clock: clock)
+            // Another process on the same tables (an API instance's relay).
+            let api = DynamoDBOrderStore(dynamoDB: dynamoDB, tables: tables, clock: clock)
+            let orders = OrderService(store: worker, policy: .standard, clock: clock)
+
+            // Outside bulk work, any relay takes the events at once.
+            _ = try await orders.submit(Self.draft("h-api", minor: 100), source: "api")
+            let taken = try await api.pending(limit: 500)
+            #expect(taken.map(\.partitionKey) == ["h-api"])
+            try await api.markDelivered(taken)
+
+            let seenByOther = try await uploadBatch.during {
+                _ = try await orders.submit((1...10).map { Self.draft("h-\($0)", minor: 100) }, source: "upload:orders/h.jsonl")
+                return try await api.pending(limit: 500)
+            }
+            #expect(seenByOther.isEmpty)
+            #expect(try await api.pending(limit: 500).isEmpty)
+            #expect(try await api.backlog() == 10)
+            // The writer's own relay takes them.
+            #expect(try await worker.pending(limit: 500).count == 10)
+            // A writer that died never relays them: once the hold is over, any relay does.
+            clock.advance(milliseconds: 60_000 + DynamoDBOrderStore.bulkHoldMargin.components.seconds * 1000 + 1)
+            #expect(try await api.pending(limit: 500).count == 10)
+        }
+    }
+
     @Test func aBatchOfOrdersCostsOneTransactionPerNinetyNine() async throws {
         let moto = try MotoEnvironment.require()
         let counter = AWSRequestCounter()
