@@ -32,7 +32,13 @@ public final class OrderService: Sendable {
 
     /// Stores many orders in as few transactions as the store allows; one outcome per draft, in order.
     public func submit(_ drafts: [OrderDraft], source: String, traceparent: String? = nil) async throws -> [AcceptOutcome] {
-        let outcomes = try await store.accept(drafts.map { submission(for: $0, source: source, traceparent: traceparent) })
+        try await submit(drafts.map { (draft: $0, source: source) }, traceparent: traceparent)
+    }
+
+    /// Stores many orders, each with its own source (the files of an upload batch), in as few transactions as the store
+    /// allows; one outcome per draft, in order.
+    public func submit(_ drafts: [(draft: OrderDraft, source: String)], traceparent: String? = nil) async throws -> [AcceptOutcome] {
+        let outcomes = try await store.accept(drafts.map { submission(for: $0.draft, source: $0.source, traceparent: traceparent) })
         remember(outcomes)
         return outcomes
     }

@@ -30,30 +30,49 @@ public struct UploadIngest: Sendable {
         }
     }
 
+    /// An object read and split into orders, not yet submitted.
+    public struct ReadObject: Sendable {
+        public let key: String
+        /// The object's size in bytes.
+        public let size: Int
+        let document: UploadDocument
+    }
+
     /// Reads and ingests one object; throws `UploadError` when the object cannot be read as a whole.
     public func ingest(key: String) async throws -> Report {
+        guard let report = try await accept([try await read(key: key)]).first else { preconditionFailure("one report per object") }
+        return report
+    }
+
+    /// Reads one object and splits it into orders; throws `UploadError` when the object cannot be read as a whole.
+    public func read(key: String) async throws -> ReadObject {
         guard let bytes = try await objects.get(key: key) else { throw UploadError.missing }
         guard bytes.count <= maximumObjectSize else { throw UploadError.tooLarge(limit: maximumObjectSize) }
-        let document = UploadDocument.parse(bytes)
-        var report = Report(key: key, problems: document.problems)
-        orders.metrics.orderRejected(reason: "upload-invalid", count: document.problems.count)
-        let source = "upload:\(key)"
-        var start = 0
-        while start < document.orders.count {
-            let chunk = Array(document.orders[start..<min(start + 1000, document.orders.count)])
-            let outcomes = try await orders.submit(chunk.map(\.draft), source: source)
-            for (uploaded, outcome) in zip(chunk, outcomes) {
+        return ReadObject(key: key, size: bytes.count, document: UploadDocument.parse(bytes))
+    }
+
+    /// Accepts the orders of several objects together (each with its own object as source), 1,000 per store call, so
+    /// a batch of files shares the store's transactions; one report per object, in order.
+    public func accept(_ read: [ReadObject]) async throws -> [Report] {
+        var reports = read.map { Report(key: $0.key, problems: $0.document.problems) }
+        for object in read {
+            orders.metrics.orderRejected(reason: "upload-invalid", count: object.document.problems.count)
+        }
+        let all = read.indices.flatMap { index in read[index].document.orders.map { (object: index, uploaded: $0) } }
+        for chunk in all.chunks(of: 1000) {
+            let outcomes = try await orders.submit(chunk.map { (draft: $0.uploaded.draft, source: "upload:\(read[$0.object].key)") })
+            for (entry, outcome) in zip(chunk, outcomes) {
                 switch outcome {
-                case .created: report.accepted += 1
-                case .replayed: report.replayed += 1
+                case .created: reports[entry.object].accepted += 1
+                case .replayed: reports[entry.object].replayed += 1
                 case .conflict(let existing):
-                    report.problems.append(UploadProblem(position: uploaded.position, reason: "order \(existing.id) already exists with different content"))
+                    reports[entry.object].problems.append(UploadProblem(
+                        position: entry.uploaded.position, reason: "order \(existing.id) already exists with different content"))
                 }
             }
-            start += 1000
         }
-        report.problems.sort { $0.position < $1.position }
-        return report
+        for index in reports.indices { reports[index].problems.sort { $0.position < $1.position } }
+        return reports
     }
 }
 

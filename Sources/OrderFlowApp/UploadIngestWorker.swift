@@ -54,58 +54,106 @@ public struct UploadIngestWorker: Service {
             }
         }
         let received = messages
-        let handleAll = { @Sendable () async throws -> [String] in
-            var done: [String] = []
-            for message in received {
-                if try await handle(message) { done.append(message.receiptHandle) }
-            }
-            return done
-        }
-        let done = if let bulkWork { try await bulkWork.during(handleAll) } else { try await handleAll() }
+        let done = if let bulkWork { try await bulkWork.during { try await handle(received) } } else { try await handle(received) }
         try await queue.delete(receiptHandles: done)
         return messages.count
     }
 
-    func handle(_ message: QueueMessage) async throws -> Bool {
-        if ObjectCreatedNotification.isTestEvent(message.body) {
-            logger.info("ignored the s3:TestEvent of a new bucket notification", metadata: ["messageId": "\(message.messageId)"])
-            return true
-        }
-        let notifications: [ObjectCreatedNotification]
-        do {
-            notifications = try ObjectCreatedNotification.decode(message.body)
-        } catch {
-            try await deadLetter(message, reason: "\(error)")
-            return false
-        }
-        var problems: [String] = []
-        for notification in notifications {
+    /// Ingests a batch of notifications; returns the receipt handles of the messages done (the others were dead-lettered
+    /// or put back for a retry). The objects of all messages are read first and their orders submitted together, in
+    /// groups of up to `maximumObjectSize` bytes of objects (bounded memory), so a batch of files shares the store's
+    /// transactions. A message whose objects have problems goes to the dead-letter queue after its valid orders are
+    /// stored; one whose object or orders could not be read or stored is retried later (the redrive policy bounds that).
+    func handle(_ messages: [QueueMessage]) async throws -> [String] {
+        var done: [String] = []
+        var batch = IngestBatch()
+        for message in messages {
+            if ObjectCreatedNotification.isTestEvent(message.body) {
+                logger.info("ignored the s3:TestEvent of a new bucket notification", metadata: ["messageId": "\(message.messageId)"])
+                done.append(message.receiptHandle)
+                continue
+            }
+            let keys: [String]
             do {
-                let report = try await objectIngest.ingest(key: notification.key)
+                keys = try ObjectCreatedNotification.decode(message.body).map(\.key)
+            } catch {
+                try await deadLetter(message, reason: "\(error)")
+                continue
+            }
+            let index = batch.add(message)
+            for key in keys {
+                do {
+                    let object = try await objectIngest.read(key: key)
+                    if batch.readBytes + object.size > objectIngest.maximumObjectSize { await submit(&batch) }
+                    batch.add(object, of: index)
+                } catch let error as UploadError {
+                    batch.messages[index].problems.append("\(key): \(error)")
+                } catch {
+                    batch.messages[index].failure = "\(key): \(error)"
+                    break
+                }
+            }
+        }
+        await submit(&batch)
+        for item in batch.messages {
+            if let failure = item.failure {
+                try await queue.changeVisibility(receiptHandle: item.message.receiptHandle,
+                                                 timeout: RetryBackoff.message.delay(afterAttempt: item.message.receiveCount), lastError: failure)
+                logger.warning("upload ingest failed; will retry", metadata: ["messageId": "\(item.message.messageId)", "error": "\(failure)"])
+            } else if !item.problems.isEmpty {
+                try await deadLetter(item.message, reason: item.problems.joined(separator: " | "))
+            } else {
+                done.append(item.message.receiptHandle)
+            }
+        }
+        return done
+    }
+
+    /// The messages of a batch with what became of them, and the objects read but not yet submitted.
+    struct IngestBatch {
+        struct Item {
+            let message: QueueMessage
+            var problems: [String] = []
+            /// Why the message is retried later, if it is.
+            var failure: String?
+        }
+
+        var messages: [Item] = []
+        var read: [(message: Int, object: UploadIngest.ReadObject)] = []
+        var readBytes = 0
+
+        mutating func add(_ message: QueueMessage) -> Int {
+            messages.append(Item(message: message))
+            return messages.count - 1
+        }
+
+        mutating func add(_ object: UploadIngest.ReadObject, of message: Int) {
+            read.append((message, object))
+            readBytes += object.size
+        }
+    }
+
+    /// Submits the objects read so far (of the messages not failed) together and notes their reports.
+    private func submit(_ batch: inout IngestBatch) async {
+        let ready = batch.read.filter { batch.messages[$0.message].failure == nil }
+        batch.read = []
+        batch.readBytes = 0
+        guard !ready.isEmpty else { return }
+        do {
+            let reports = try await objectIngest.accept(ready.map(\.object))
+            for (entry, report) in zip(ready, reports) {
                 logger.info("upload ingested", metadata: [
                     "key": "\(report.key)", "accepted": "\(report.accepted)", "replayed": "\(report.replayed)", "problems": "\(report.problems.count)",
                 ])
                 if !report.problems.isEmpty {
-                    problems.append("\(notification.key): \(report.problemSummary)")
+                    batch.messages[entry.message].problems.append("\(report.key): \(report.problemSummary)")
                 }
-            } catch let error as UploadError {
-                problems.append("\(notification.key): \(error)")
-            } catch {
-                // The object store or order store failed: retry later; the redrive policy bounds the attempts.
-                try await queue.changeVisibility(
-                    receiptHandle: message.receiptHandle,
-                    timeout: RetryBackoff.message.delay(afterAttempt: message.receiveCount),
-                    lastError: "\(notification.key): \(error)"
-                )
-                logger.warning("upload ingest failed; will retry", metadata: ["key": "\(notification.key)", "error": "\(error)"])
-                return false
+            }
+        } catch {
+            for entry in ready where batch.messages[entry.message].failure == nil {
+                batch.messages[entry.message].failure = "\(entry.object.key): \(error)"
             }
         }
-        if !problems.isEmpty {
-            try await deadLetter(message, reason: problems.joined(separator: " | "))
-            return false
-        }
-        return true
     }
 
     private func deadLetter(_ message: QueueMessage, reason: String) async throws {
