@@ -21,7 +21,13 @@ struct DynamoDBOrderWriter: Sendable {
 
     /// One outcome per submission, in order. Several submissions of one id in the same call are written once; the
     /// later ones are replays or conflicts of the first.
-    /// `hold`, when given, goes on the outbox items written (see `OutboxItemMapping.Hold`).
+    /// Transactions in flight at once for bulk work (an upload batch: a thousand orders in one call): it is throughput
+    /// work, and eleven 99-item transactions at once would take a burst of the table's write capacity from the API's
+    /// requests (moto, too, fails concurrent transactions with HTTP 500: it iterates a table another thread changes).
+    static let bulkConcurrency = 2
+
+    /// `hold`, when given, marks the submissions as bulk work: it goes on the outbox items written (see
+    /// `OutboxItemMapping.Hold`), and at most `bulkConcurrency` transactions run at once.
     func write(_ submissions: [OrderSubmission], hold: OutboxItemMapping.Hold? = nil) async throws -> [AcceptOutcome] {
         var firstIndex: [OrderID: Int] = [:]
         var unique: [OrderSubmission] = []
@@ -30,7 +36,7 @@ struct DynamoDBOrderWriter: Sendable {
             unique.append(submission)
         }
         let chunks = Self.transactionChunks(unique)
-        let chunkOutcomes: [[AcceptOutcome]] = try await concurrentMap(chunks, limit: maximumConcurrency) { chunk in
+        let chunkOutcomes: [[AcceptOutcome]] = try await concurrentMap(chunks, limit: hold == nil ? maximumConcurrency : min(maximumConcurrency, Self.bulkConcurrency)) { chunk in
             try await self.writeChunk(chunk, hold: hold)
         }
         let uniqueOutcomes = chunkOutcomes.flatMap { $0 }

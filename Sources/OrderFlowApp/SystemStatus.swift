@@ -28,13 +28,22 @@ public struct SystemStatus: Sendable {
     }
 
     /// The cost meter's report, or nil on a backend without one: every request to the provider is billed, so retries
-    /// count; `{"total": {"attempts": N, "retries": R}, "byOperation": {"DynamoDB.TransactWriteItems": {…}}}`.
+    /// count; `{"total": {"attempts": N, "retries": R}, "byOperation": {"DynamoDB.TransactWriteItems": {"attempts": …,
+    /// "retries": …, "errors": {"TransactionCanceledException": …}}}}` (`errors` only where there were error responses).
     public func costReport() -> JSONValue? {
         guard let providerRequests else { return nil }
-        let counts = providerRequests().sorted { ($0.service, $0.operation) < ($1.service, $1.operation) }
+        return Self.costReport(providerRequests())
+    }
+
+    /// The cost meter's report of `counts` (see `costReport()`).
+    public static func costReport(_ counts: [ProviderRequestCount]) -> JSONValue {
+        let counts = counts.sorted { ($0.service, $0.operation) < ($1.service, $1.operation) }
         let members = counts.map { count in
-            JSONMember(key: "\(count.service).\(count.operation)",
-                       value: .object(["attempts": .int(count.attempts), "retries": .int(count.retries)]))
+            var value: [JSONMember] = [JSONMember(key: "attempts", value: .int(count.attempts)), JSONMember(key: "retries", value: .int(count.retries))]
+            if !count.errors.isEmpty {
+                value.append(JSONMember(key: "errors", value: .object(count.errors.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .int($0.value)) })))
+            }
+            return JSONMember(key: "\(count.service).\(count.operation)", value: .object(value))
         }
         var attempts = 0, retries = 0
         for count in counts {

@@ -139,19 +139,30 @@ public struct UploadIngestWorker: Service {
         batch.read = []
         batch.readBytes = 0
         guard !ready.isEmpty else { return }
+        let reports: [UploadIngest.Report?]
         do {
-            let reports = try await objectIngest.accept(ready.map(\.object))
-            for (entry, report) in zip(ready, reports) {
-                logger.info("upload ingested", metadata: [
-                    "key": "\(report.key)", "accepted": "\(report.accepted)", "replayed": "\(report.replayed)", "problems": "\(report.problems.count)",
-                ])
-                if !report.problems.isEmpty {
-                    batch.messages[entry.message].problems.append("\(report.key): \(report.problemSummary)")
+            reports = try await objectIngest.accept(ready.map(\.object))
+        } catch {
+            // One object's trouble (or a passing one of the store's) should not hold back the others: each alone.
+            logger.warning("a batch of uploads failed together; ingesting them one by one", metadata: ["error": "\(error)"])
+            var alone: [UploadIngest.Report?] = []
+            for entry in ready {
+                do {
+                    alone += try await objectIngest.accept([entry.object])
+                } catch {
+                    batch.messages[entry.message].failure = batch.messages[entry.message].failure ?? "\(entry.object.key): \(error)"
+                    alone.append(nil)
                 }
             }
-        } catch {
-            for entry in ready where batch.messages[entry.message].failure == nil {
-                batch.messages[entry.message].failure = "\(entry.object.key): \(error)"
+            reports = alone
+        }
+        for (entry, report) in zip(ready, reports) {
+            guard let report else { continue }
+            logger.info("upload ingested", metadata: [
+                "key": "\(report.key)", "accepted": "\(report.accepted)", "replayed": "\(report.replayed)", "problems": "\(report.problems.count)",
+            ])
+            if !report.problems.isEmpty {
+                batch.messages[entry.message].problems.append("\(report.key): \(report.problemSummary)")
             }
         }
     }

@@ -143,8 +143,10 @@ public struct AWSSystem: Sendable {
 
     /// Requests this process made to AWS, by service and operation (the cost meter's counts).
     static func providerRequests(_ counter: AWSRequestCounter) -> [ProviderRequestCount] {
-        counter.snapshot().map { key, counts in
-            ProviderRequestCount(service: key.service, operation: key.operation, attempts: counts.attempts, retries: counts.retries)
+        let errors = counter.errorSnapshot()
+        return counter.snapshot().map { key, counts in
+            ProviderRequestCount(service: key.service, operation: key.operation, attempts: counts.attempts, retries: counts.retries,
+                                 errors: errors[key] ?? [:])
         }
     }
 

@@ -50,6 +50,8 @@ struct MotoErrorTests {
             #expect(error?.requestID?.isEmpty == false)
         }
         #expect(counter.counts(service: .dynamoDB, operation: "DescribeTable") == .init(attempts: 1, retries: 0))
+        #expect(counter.errors(service: .dynamoDB, operation: "DescribeTable") == ["ResourceNotFoundException": 1])
+        #expect(counter.errorSnapshot().count == 1)
     }
 
     @Test func sqsNonExistentQueue() async throws {

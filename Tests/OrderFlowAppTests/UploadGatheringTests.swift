@@ -64,9 +64,16 @@ struct UploadGatheringTests {
     final class AcceptRecorder: OrderStore {
         let store: any OrderStore
         let calls = Mutex<[[String]]>([])
-        init(_ store: any OrderStore) { self.store = store }
+        /// A call with an order of this source fails (a store that cannot take that file's orders).
+        let failing: String?
+        init(_ store: any OrderStore, failing: String? = nil) {
+            self.store = store
+            self.failing = failing
+        }
+        struct Refused: Error {}
         func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
             calls.withLock { $0.append(submissions.map(\.order.source)) }
+            if let failing, submissions.contains(where: { $0.order.source == failing }) { throw Refused() }
             return try await store.accept(submissions)
         }
         func order(_ id: OrderID) async throws -> Order? { try await store.order(id) }
@@ -121,6 +128,29 @@ struct UploadGatheringTests {
         #expect(letters.contains { $0.lastError?.contains("orders/c.jsonl") == true && $0.lastError?.contains("c-1") == true })
         let depth = try await queue.depth()
         #expect(depth.visible == 0 && depth.inFlight == 0)
+    }
+
+    @Test("when a batch's joint submission fails, its files are tried one by one: the failing one is retried later, the others are done",
+          .timeLimit(.minutes(1)))
+    func failedBatchFallsBackToOneByOne() async throws {
+        let root = Self.temporaryRoot()
+        let (queue, objects, plain, messaging) = try await Self.uploads(root)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let recorder = AcceptRecorder(plain.store, failing: "upload:orders/b.jsonl")
+        let orders = OrderService(store: recorder, policy: .standard, clock: SystemClock())
+        let worker = UploadIngestWorker(queue: queue, objects: objects, orders: orders, logger: Self.logger)
+        for name in ["a", "b", "c"] {
+            _ = try await objects.put(key: "orders/\(name).jsonl", bytes: Self.file(name), contentType: nil)
+        }
+        #expect(try await worker.processOnce(wait: .seconds(10)) == 3)
+        #expect(recorder.calls.withLock { $0.count } == 4)
+        #expect(try await orders.order(OrderID("a-1")!) != nil)
+        #expect(try await orders.order(OrderID("c-3")!) != nil)
+        #expect(try await orders.order(OrderID("b-1")!) == nil)
+        // b's message waits for its retry; nothing was dead-lettered.
+        let depth = try await queue.depth()
+        #expect(depth.inFlight == 1 && depth.deadLetters == 0)
+        #expect(try await messaging.deadLetters(of: "order-uploads", limit: 10).isEmpty)
     }
 
     @Test("without a gather window a receive takes what is there", .timeLimit(.minutes(1)))

@@ -119,6 +119,7 @@ public final class AWSClient: Sendable {
                 return response
             case .success(let response):
                 let error = wire.decodeError(response, operation: operation)
+                counter.recordError(service: service, operation: operation, code: error.code)
                 guard attempt < retryPolicy.maximumAttempts, retryPolicy.isRetryable(error) else {
                     throw .service(error)
                 }

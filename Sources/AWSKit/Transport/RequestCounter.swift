@@ -42,6 +42,7 @@ public final class AWSRequestCounter: Sendable {
     }
 
     private let counts = Mutex<[Key: Counts]>([:])
+    private let errorCounts = Mutex<[Key: [String: Int]]>([:])
 
     /// Creates a counter at zero.
     public init() {}
@@ -55,6 +56,23 @@ public final class AWSRequestCounter: Sendable {
                 counts[key, default: Counts()].retries += 1
             }
         }
+    }
+
+    /// Records an error response (retried or final) by its code, e.g. `TransactionCanceledException`.
+    public func recordError(service: AWSService, operation: String, code: String) {
+        let key = Key(service: service.id, operation: operation)
+        errorCounts.withLock { $0[key, default: [:]][code, default: 0] += 1 }
+    }
+
+    /// The error responses so far by operation and code (operations without one are left out).
+    public func errorSnapshot() -> [Key: [String: Int]] {
+        errorCounts.withLock { $0 }
+    }
+
+    /// The error responses of one operation by code.
+    public func errors(service: AWSService, operation: String) -> [String: Int] {
+        let key = Key(service: service.id, operation: operation)
+        return errorCounts.withLock { $0[key] ?? [:] }
     }
 
     /// A copy of every count so far.

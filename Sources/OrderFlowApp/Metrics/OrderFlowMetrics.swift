@@ -193,11 +193,14 @@ public struct ProviderRequestCount: Sendable, Hashable {
     public var attempts: Int
     /// Of those, the ones that repeated a failed attempt.
     public var retries: Int
+    /// Error responses (retried or final) by error code, e.g. `TransactionCanceledException`.
+    public var errors: [String: Int]
 
-    public init(service: String, operation: String, attempts: Int, retries: Int) {
+    public init(service: String, operation: String, attempts: Int, retries: Int, errors: [String: Int] = [:]) {
         self.service = service
         self.operation = operation
         self.attempts = attempts
         self.retries = retries
+        self.errors = errors
     }
 }
