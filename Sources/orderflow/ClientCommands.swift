@@ -82,26 +82,61 @@ struct DLQCommand: AsyncParsableCommand {
     }
 }
 
-/// `orderflow upload FILE…`: the `aws s3 cp` of the embedded mode.
+/// `orderflow upload FILE…`: the `aws s3 cp` of the embedded mode. Files go up `--concurrency` at a time (a burst then
+/// shares the upload worker's batch and, on AWS, audit transactions); one that fails does not stop the others, and the
+/// command exits 1 naming every file that was not uploaded.
 struct UploadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "upload", abstract: "Upload order files to the object store; keys under orders/ are ingested.")
     @OptionGroup var server: ServerOptions
     @Option(help: "Key prefix (default orders/).") var prefix: String = "orders/"
+    @Option(help: "Files uploaded at once (1-64, default 4).") var concurrency: Int = 4
     @Argument(help: "Files holding one JSON order, a JSON array or JSON Lines.") var files: [String]
 
+    func validate() throws {
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+    }
+
     func run() async throws {
-        try await reportingFailures {
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else { throw UsageFailure("cannot read \(file)") }
-                let key = prefix + (file as NSString).lastPathComponent
-                let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false)
-                    .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0) }
-                    .joined(separator: "/")
-                let reply = try await server.client.send(.PUT, "/uploads/\(encodedKey)", body: Array(data))
-                guard (200..<300).contains(reply.status) else { throw UsageFailure("\(file): \(server.client.problemText(reply))") }
-                print("uploaded \(file) → \(key) (\(data.count) bytes)")
+        let failures = await withTaskGroup(of: String?.self) { group in
+            var failures: [String] = []
+            var next = files.makeIterator()
+            func collect(_ result: String??) {
+                if case .some(.some(let failure)) = result {
+                    printError("orderflow: \(failure)")
+                    failures.append(failure)
+                }
             }
+            for _ in 0..<concurrency {
+                guard let file = next.next() else { break }
+                group.addTask { await upload(file) }
+            }
+            while let result = await group.next() {
+                collect(result)
+                if let file = next.next() { group.addTask { await upload(file) } }
+            }
+            return failures
         }
+        if !failures.isEmpty {
+            printError("orderflow: \(failures.count) of \(files.count) files not uploaded")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Uploads one file; returns why it failed, or nil.
+    private func upload(_ file: String) async -> String? {
+        guard let data = FileManager.default.contents(atPath: file) else { return "cannot read \(file)" }
+        let key = prefix + (file as NSString).lastPathComponent
+        let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0) }
+            .joined(separator: "/")
+        do {
+            let reply = try await server.client.send(.PUT, "/uploads/\(encodedKey)", body: Array(data))
+            guard (200..<300).contains(reply.status) else { return "\(file): \(server.client.problemText(reply))" }
+        } catch {
+            return "\(file): \(error)"
+        }
+        print("uploaded \(file) → \(key) (\(data.count) bytes)")
+        return nil
     }
 }
 

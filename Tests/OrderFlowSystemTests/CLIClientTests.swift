@@ -45,6 +45,37 @@ extension SystemTests {
             #expect(try await server.api.all("/orders", key: "orders").count == 6)
         }
 
+        @Test("upload sends several files at once; a file it cannot send is named, the others still go up, and it exits 1",
+              .timeLimit(.minutes(1)))
+        func uploadManyWithOneMissing() async throws {
+            let data = try TemporaryDirectory("cli-upload-many")
+            defer { data.remove() }
+            let server = try await ServerUnderTest.start(dataDirectory: data)
+            defer { server.stop() }
+            var paths: [String] = []
+            for n in 1...5 {
+                let file = data.url.appendingPathComponent("many-\(n).json")
+                try Data(#"{"OrderID":"many-\#(n)","Amount":\#(n)}"#.utf8).write(to: file)
+                paths.append(file.path)
+            }
+            let missing = data.url.appendingPathComponent("not-there.json").path
+            paths.insert(missing, at: 2)
+            let upload = try await CommandRun.run(["upload"] + paths + ["--concurrency", "3", "--url", server.baseURL])
+            #expect(upload.termination == .exited(1), "\(upload.transcript)")
+            #expect(upload.stdout.nonEmptyLines.count == 5, "\(upload.transcript)")
+            #expect(upload.stderr.nonEmptyLines.contains { $0.contains("cannot read \(missing)") }, "\(upload.transcript)")
+            #expect(upload.stderr.nonEmptyLines.last == "orderflow: 1 of 6 files not uploaded", "\(upload.transcript)")
+            for n in 1...5 {
+                let order = try await eventually("order many-\(n) ingested") {
+                    let reply = try await server.api.send(.GET, "/orders/many-\(n)")
+                    return reply.status == 200 ? reply.json : nil
+                }
+                #expect(order["source"]?.stringValue == "upload:orders/many-\(n).json")
+            }
+            let bad = try await CommandRun.run(["upload", paths[0], "--concurrency", "0", "--url", server.baseURL])
+            #expect(bad.termination == .exited(64), "\(bad.transcript)")
+        }
+
         @Test("upload stores the valid orders of a mixed file and dead-letters the object naming the bad line; redrive runs it again",
               .timeLimit(.minutes(1)))
         func uploadAndRedrive() async throws {
