@@ -2,9 +2,11 @@ import AWSKit
 import Crypto
 import Foundation
 import OrderFlowCore
+import Synchronization
 
 /// The `AuditTrail` on a DynamoDB table (`OrderFlowAudit`, key `Key`), shared by any number of stateless API instances.
-/// The end of the chain is one item, `head` (sequence and hash of the last entry). An append reads it and writes, in one
+/// The end of the chain is one item, `head` (sequence and hash of the last entry). An append reads it (or takes the head
+/// this process last wrote, see `HeadCache`) and writes, in one
 /// transaction, the new entries (`entry#<sequence>`, each only if new) and the moved head, on the condition that the
 /// head still holds what was read (the head is put whole, conditionally); another instance that appended in between cancels the transaction, and the append
 /// is chained again after the new head. So the chain has one order however many instances write. Concurrent appends
@@ -81,10 +83,47 @@ public final class DynamoDBAuditTrail: AuditTrail {
         return (sequence, hash)
     }
 
+    /// The head this process last wrote, used for the next append instead of reading it (one `GetItem` less per append
+    /// while this instance is the only writer). When another instance's append made it stale, the transaction is
+    /// cancelled, the head read, and the cache left unused for `distrustPeriod`: with several busy writers it would only
+    /// add a cancelled transaction per append.
+    final class HeadCache: Sendable {
+        private struct State {
+            var head: (sequence: Int64, hash: String)?
+            var distrustedUntil: ContinuousClock.Instant?
+        }
+
+        static let distrustPeriod = Duration.seconds(10)
+        private let state = Mutex(State())
+
+        /// The cached head, unless there is none or it is distrusted now.
+        func usable() -> (sequence: Int64, hash: String)? {
+            state.withLock { state in
+                if let until = state.distrustedUntil, ContinuousClock.now < until { return nil }
+                return state.head
+            }
+        }
+
+        func store(_ head: (sequence: Int64, hash: String)) {
+            state.withLock { $0.head = head }
+        }
+
+        /// Forgets the head (an append's outcome is unknown).
+        func clear() {
+            state.withLock { $0.head = nil }
+        }
+
+        /// Another writer moved the head: forget it and read it for a while.
+        func distrust() {
+            state.withLock { $0 = State(head: nil, distrustedUntil: ContinuousClock.now.advanced(by: Self.distrustPeriod)) }
+        }
+    }
+
     /// Appends chunk by chunk, each chained after the head it read and retried after a conflicting append.
     struct Chain: Sendable {
         let dynamoDB: DynamoDB
         let table: String
+        let cache = HeadCache()
 
         func append(_ records: [AuditRecord]) async throws -> [AuditEntry] {
             var entries: [AuditEntry] = []
@@ -96,7 +135,8 @@ public final class DynamoDBAuditTrail: AuditTrail {
 
         private func appendChunk(_ records: [AuditRecord]) async throws -> [AuditEntry] {
             for attempt in 1...DynamoDBAuditTrail.maximumAttempts {
-                let head = try await DynamoDBAuditTrail.head(dynamoDB, table)
+                let cached = attempt == 1 ? cache.usable() : nil
+                let head = if let cached { cached } else { try await DynamoDBAuditTrail.head(dynamoDB, table) }
                 var entries: [AuditEntry] = []
                 var previous = head.hash
                 for (offset, record) in records.enumerated() {
@@ -109,9 +149,18 @@ public final class DynamoDBAuditTrail: AuditTrail {
                     // One token per attempt: the client's own retry of this request (a timeout after DynamoDB committed
                     // it) is then the same transaction, not a second append of the same records.
                     try await dynamoDB.transactWriteItems(writes(for: entries, after: head), clientRequestToken: UUID().uuidString.lowercased())
+                    if let last = entries.last { cache.store((last.sequence, last.hash)) }
                     return entries
                 } catch {
-                    guard error.serviceError?.hasCode("TransactionCanceledException") == true else { throw error }
+                    guard error.serviceError?.hasCode("TransactionCanceledException") == true else {
+                        cache.clear()
+                        throw error
+                    }
+                    if cached != nil {
+                        // Stale: another instance appended since this one did. Read the head at once, no pause.
+                        cache.distrust()
+                        continue
+                    }
                 }
                 // Another writer moved the head: chain again after it, after a jittered pause that grows with the conflicts.
                 let ceiling = min(5 * attempt * attempt, 500)

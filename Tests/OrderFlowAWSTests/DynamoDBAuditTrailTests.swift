@@ -73,6 +73,37 @@ struct DynamoDBAuditTrailTests {
         }
     }
 
+    @Test("an instance appending alone reads the head once; after another instance appended, it reads it again and the chain holds")
+    func aLoneWriterReusesTheHeadItWrote() async throws {
+        let moto = try MotoEnvironment.require()
+        let counter = AWSRequestCounter()
+        try await withClient(try moto.client(counter: counter)) { client in
+            try await withClient(try moto.client()) { otherClient in
+                let table = uniqueName("OrderFlowAudit")
+                try await MotoResources(client: client).table(table, hashKey: "Key")
+                let trail = DynamoDBAuditTrail(dynamoDB: DynamoDB(client: client), table: table)
+                let other = DynamoDBAuditTrail(dynamoDB: DynamoDB(client: otherClient), table: table)
+                let before = counter.counts(service: .dynamoDB, operation: "GetItem").attempts
+                for index in 1...3 { _ = try await trail.append([Self.record(index)]) }
+                #expect(counter.counts(service: .dynamoDB, operation: "GetItem").attempts - before == 1)
+
+                // Another instance moves the head: the next append's transaction is cancelled, it reads the head and
+                // chains after it.
+                _ = try await other.append([Self.record(4)])
+                let appended = try await trail.append([Self.record(5)])
+                #expect(appended.map(\.sequence) == [5])
+                #expect(counter.errors(service: .dynamoDB, operation: "TransactWriteItems")["TransactionCanceledException"] == 1)
+                #expect(counter.counts(service: .dynamoDB, operation: "GetItem").attempts - before == 2)
+                // For a while it reads the head before each append instead of trusting what it wrote.
+                _ = try await trail.append([Self.record(6)])
+                #expect(counter.counts(service: .dynamoDB, operation: "GetItem").attempts - before == 3)
+                let entries = try await trail.allEntries()
+                #expect(entries.map(\.sequence) == Array(1...6))
+                #expect(AuditVerifier.verify(entries: entries, digests: [], publicKey: Curve25519.Signing.PrivateKey().publicKey) == [])
+            }
+        }
+    }
+
     @Test func appendsMoreThanOneTransactionHoldsInOrder() async throws {
         try await Self.withTrails { trails, _, _ in
             let records = (1...150).map { Self.record($0) }
