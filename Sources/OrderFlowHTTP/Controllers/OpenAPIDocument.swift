@@ -387,7 +387,7 @@ enum OpenAPIDocument {
           security: [{bearer: [admin]}, {apiKey: [admin]}]
           responses:
             "200":
-              description: Requests made to AWS by service and operation.
+              description: "Requests made to AWS by service and operation (attempts, retries, and errors: error responses by code, where there were any)."
               content:
                 application/json:
                   schema: {type: object, required: [total, byOperation]}
