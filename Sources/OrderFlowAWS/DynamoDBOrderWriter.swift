@@ -21,10 +21,12 @@ struct DynamoDBOrderWriter: Sendable {
 
     /// One outcome per submission, in order. Several submissions of one id in the same call are written once; the
     /// later ones are replays or conflicts of the first.
-    /// Transactions in flight at once for bulk work (an upload batch: a thousand orders in one call): it is throughput
-    /// work, and eleven 99-item transactions at once would take a burst of the table's write capacity from the API's
-    /// requests (moto, too, fails concurrent transactions with HTTP 500: it iterates a table another thread changes).
-    static let bulkConcurrency = 2
+    /// Transactions in flight at once for bulk work (an upload batch: a thousand orders in one call). One: it is
+    /// throughput work (one 99-order transaction at a time is still thousands of orders a second on DynamoDB), and eleven
+    /// at once would take a burst of the table's write capacity from the API's requests. moto fails concurrent
+    /// transactions on one table with HTTP 500 (it deep-copies a table another thread changes): with two at a time, a
+    /// batch of ten files failed there again and again.
+    static let bulkConcurrency = 1
 
     /// `hold`, when given, marks the submissions as bulk work: it goes on the outbox items written (see
     /// `OutboxItemMapping.Hold`), and at most `bulkConcurrency` transactions run at once.
