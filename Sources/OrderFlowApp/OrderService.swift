@@ -53,13 +53,17 @@ public final class OrderService: Sendable {
             return nil
         }
         guard !created.isEmpty else { return }
-        recent.withLock { $0 = Array(($0 + created).suffix(Self.recentLimit)) }
+        // Appended in place and trimmed now and then, instead of copying the last 50 orders for every order stored.
+        recent.withLock { recent in
+            recent.append(contentsOf: created)
+            if recent.count > 2 * Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
+        }
     }
 
     /// Up to `limit` orders this process stored most recently, newest first. Process-local: on AWS each API instance
     /// knows its own; the orders themselves are read from the store.
     public func recentlyAccepted(limit: Int = 20) -> [Order] {
-        recent.withLock { Array($0.suffix(limit).reversed()) }
+        recent.withLock { Array($0.suffix(min(limit, Self.recentLimit)).reversed()) }
     }
 
     func submission(for draft: OrderDraft, source: String, traceparent: String?) -> OrderSubmission {

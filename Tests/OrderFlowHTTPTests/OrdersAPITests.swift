@@ -31,6 +31,27 @@ struct OrdersAPITests {
         }
     }
 
+    @Test("recent orders: the last 20 this process stored, newest first, however many came before")
+    func recentOrdersAreTheNewestTwenty() async throws {
+        let t = try await TestSystem.make()
+        let orders = t.system.services.orders
+        for n in 1...130 {
+            _ = try await orders.submit(OrderDraft(id: OrderID("r-\(n)"), customerId: "c", currency: .seedDefault,
+                                                  items: [OrderItem(sku: "x", quantity: 1, unitPriceMinor: 100)], amountMinor: 100), source: "api")
+        }
+        // A replay is not a new order.
+        _ = try await orders.submit(OrderDraft(id: OrderID("r-5"), customerId: "c", currency: .seedDefault,
+                                              items: [OrderItem(sku: "x", quantity: 1, unitPriceMinor: 100)], amountMinor: 100), source: "api")
+        try await t.application().test(.router) { client in
+            try await client.execute(uri: "/status/recent-orders", method: .get) { response in
+                #expect(response.status == .ok)
+                let ids = response.json?["orders"]?.arrayValue?.compactMap { $0["orderId"]?.stringValue } ?? []
+                #expect(ids == (111...130).reversed().map { "r-\($0)" })
+            }
+        }
+        #expect(orders.recentlyAccepted(limit: 500).count == 50)
+    }
+
     @Test("each POST /orders has one audit entry with the status it got: new, replay and conflict with the order, refusals after")
     func submissionsAreAuditedOnceEach() async throws {
         let t = try await TestSystem.make()
