@@ -1,7 +1,6 @@
 import Hummingbird
 import HummingbirdCore
 import NIOCore
-import NIOPosix
 import OrderFlowCore
 import Synchronization
 
@@ -70,14 +69,13 @@ struct EdgeLimitsMiddleware: RouterMiddleware {
         guard let timeout = limits.requestTimeout, request.uri.path != "/health" else { return try await next(request, context) }
         return try await withoutActuallyEscaping(next) { next in
             // The handler runs in a task of its own so the deadline can cancel it (a stalled body read ends with the
-            // cancellation). The deadline is a NIO scheduled task, which is removed when cancelled: a timer per
-            // request that stayed queued until it fired would hold memory for the whole timeout at every request rate.
-            // The handler task is always awaited, so neither it nor `next` outlives this call.
+            // cancellation). The deadline is an entry in `RequestDeadlines`, removed when the request ends: a NIO timer
+            // per request cost two wake-ups of an event loop from another thread (schedule and cancel). The handler
+            // task is always awaited, so neither it nor `next` outlives this call.
             let handler = UncheckedHandler(next: next)
             let work = Task { try await handler.next(request, context) }
             let timedOut = TimeoutFlag()
-            let deadline = Self.timers.next().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                + timeout.components.attoseconds / 1_000_000_000)) {
+            let deadline = RequestDeadlines.shared.register(deadline: .now + timeout) {
                 timedOut.value.store(true, ordering: .relaxed)
                 work.cancel()
             }
@@ -86,7 +84,7 @@ struct EdgeLimitsMiddleware: RouterMiddleware {
             } onCancel: {
                 work.cancel()
             }
-            deadline.cancel()
+            RequestDeadlines.shared.remove(deadline)
             if timedOut.value.load(ordering: .relaxed) {
                 throw Problem(.requestTimeout, status: .requestTimeout, detail: "the request was not received and answered within \(Self.seconds(timeout)) s")
             }
@@ -94,12 +92,74 @@ struct EdgeLimitsMiddleware: RouterMiddleware {
         }
     }
 
-    /// The event loops that run the deadlines (NIO's shared ones, which the HTTP server uses too).
-    private static let timers: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-
     private static func seconds(_ duration: Duration) -> String {
         let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
+    }
+}
+
+/// The deadlines of the requests in progress, and one watcher that expires those past theirs every `tick`: a
+/// registration is a dictionary insert under a lock, with no timer and no thread woken. The watcher runs while there are
+/// deadlines to watch and ends when there are none (the next registration starts it again).
+final class RequestDeadlines: Sendable {
+    static let shared = RequestDeadlines(tick: .milliseconds(100))
+
+    private struct Entry {
+        let deadline: ContinuousClock.Instant
+        let expire: @Sendable () -> Void
+    }
+
+    private struct State {
+        var lastID: UInt64 = 0
+        var entries: [UInt64: Entry] = [:]
+        var watching = false
+    }
+
+    private let state = Mutex(State())
+    private let tick: Duration
+
+    init(tick: Duration) {
+        self.tick = tick
+    }
+
+    /// Calls `expire` once `deadline` has passed (within a tick), unless removed before; returns the entry's id.
+    func register(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, startWatcher) = state.withLock { state in
+            state.lastID += 1
+            state.entries[state.lastID] = Entry(deadline: deadline, expire: expire)
+            defer { state.watching = true }
+            return (state.lastID, !state.watching)
+        }
+        if startWatcher {
+            Task.detached { await self.watch() }
+        }
+        return id
+    }
+
+    /// Forgets an entry (its request ended); one already expired is gone anyway.
+    func remove(_ id: UInt64) {
+        state.withLock { _ = $0.entries.removeValue(forKey: id) }
+    }
+
+    /// Entries not yet expired or removed.
+    var pending: Int { state.withLock { $0.entries.count } }
+
+    private func watch() async {
+        while true {
+            try? await Task.sleep(for: tick)
+            let now = ContinuousClock.now
+            let (expired, done) = state.withLock { state in
+                var expired: [Entry] = []
+                for (id, entry) in state.entries where entry.deadline <= now {
+                    expired.append(entry)
+                    state.entries[id] = nil
+                }
+                if state.entries.isEmpty { state.watching = false }
+                return (expired, state.entries.isEmpty)
+            }
+            for entry in expired { entry.expire() }
+            if done { return }
+        }
     }
 }
 
