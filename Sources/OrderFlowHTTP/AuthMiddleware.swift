@@ -104,7 +104,9 @@ public enum RouteScopes {
 
     /// Hummingbird prints parameters as `{name}` or `:name`; the table uses `{name}`.
     public static func normalized(_ route: String) -> String {
-        route.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+        // Most routes have no `:name` segment: those come back as they are, without splitting and joining per request.
+        guard route.utf8.contains(UInt8(ascii: ":")) else { return route }
+        return route.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
         }.joined(separator: "/")
     }

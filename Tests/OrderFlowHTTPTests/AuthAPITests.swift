@@ -164,5 +164,11 @@ struct AuthAPITests {
         let missing = router.routes.map { "\($0.method.rawValue) \(RouteScopes.normalized($0.path.description))" }.filter { RouteScopes.table[$0] == nil }
         #expect(missing.isEmpty, "routes without an entry in RouteScopes.table (they default to admin): \(missing)")
     }
-}
 
+    @Test func routesAreNormalizedToBraceParameters() {
+        #expect(RouteScopes.normalized("/orders/:id/cancel") == "/orders/{id}/cancel")
+        #expect(RouteScopes.normalized("/reviews/{orderId}/approve") == "/reviews/{orderId}/approve")
+        #expect(RouteScopes.normalized("/orders") == "/orders")
+        #expect(RouteScopes.normalized("/") == "/")
+    }
+}
