@@ -49,16 +49,26 @@ public final class SQLiteAuditTrail: AuditTrail {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         var sequence: Int64 = last?["seq"] ?? 0
         var previous: String = last?["hash"] ?? AuditEntry.genesis
-        let insert = try db.cachedStatement(sql: """
+        var insert = try DirectStatement(db.cachedStatement(sql: """
             INSERT INTO audit_log (seq, time, principal, method, route, resource, status, source, request_id, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """))
         var entries: [AuditEntry] = []
         for record in records {
             sequence += 1
             let hash = AuditEntry.hash(sequence: sequence, record: record, previousHash: previous)
-            try insert.execute(arguments: [sequence, record.time.millisecondsSinceEpoch, record.principal, record.method, record.route,
-                                           record.resource, record.status, record.sourceAddress, record.requestId, previous, hash])
+            insert.bind(sequence)
+            insert.bind(record.time.millisecondsSinceEpoch)
+            insert.bind(record.principal)
+            insert.bind(record.method)
+            insert.bind(record.route)
+            insert.bind(record.resource)
+            insert.bind(record.status)
+            insert.bind(record.sourceAddress)
+            insert.bind(record.requestId)
+            insert.bind(previous)
+            insert.bind(hash)
+            try insert.run(in: db)
             entries.append(AuditEntry(sequence: sequence, record: record, previousHash: previous, hash: hash))
             previous = hash
         }

@@ -101,9 +101,9 @@ public final class SQLiteStream: EventStream {
             }
         }
         let now = context.clock.now()
-        let insert = try db.cachedStatement(sql: """
+        var insert = try DirectStatement(db.cachedStatement(sql: """
             INSERT INTO stream_record (stream, shard, seq, partition_key, data, arrived_at) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+            """))
         let lastSeqOfShard = try db.cachedStatement(sql: "SELECT last_seq FROM stream_shard WHERE stream = ? AND shard = ?")
         var lastSeq: [Int: Int64] = [:]
         for entry in entries {
@@ -116,7 +116,13 @@ public final class SQLiteStream: EventStream {
             }
             let seq = previous + 1
             lastSeq[shard] = seq
-            try insert.execute(arguments: [name, shard, seq, entry.partitionKey, Data(entry.data), now.millisecondsSinceEpoch])
+            insert.bind(name)
+            insert.bind(shard)
+            insert.bind(seq)
+            insert.bind(entry.partitionKey)
+            insert.bind(bytes: entry.data)
+            insert.bind(now.millisecondsSinceEpoch)
+            try insert.run(in: db)
             stored(entry, shard, seq, now)
         }
         let saveLastSeq = try db.cachedStatement(sql: """

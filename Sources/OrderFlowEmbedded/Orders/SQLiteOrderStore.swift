@@ -58,16 +58,26 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         let order = submission.order
         // Insert first: a new id (the common case) costs one probe of the order_id index instead of a lookup and an
         // insert. Only when the id exists is the stored row read, to tell a replay from a conflict by content hash.
-        try db.cachedStatement(sql: """
+        // Bound through SQLite's C API: this insert runs on the single writer for every order (see DirectStatement).
+        var insertOrder = try DirectStatement(db.cachedStatement(sql: """
             INSERT INTO orders (order_id, customer_id, currency, amount_minor, items, high_value, status, review, source,
                                 payload_hash, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(order_id) DO NOTHING
-            """).execute(arguments: [
-                order.id.rawValue, order.customerId, order.currency.code, order.amountMinor,
-                submission.itemsText, order.highValue, order.status.rawValue, order.review?.rawValue,
-                order.source, order.payloadHash, order.createdAt.millisecondsSinceEpoch, order.updatedAt.millisecondsSinceEpoch,
-            ])
+            """))
+        insertOrder.bind(order.id.rawValue)
+        insertOrder.bind(order.customerId)
+        insertOrder.bind(order.currency.code)
+        insertOrder.bind(order.amountMinor)
+        insertOrder.bind(submission.itemsText)
+        insertOrder.bind(order.highValue)
+        insertOrder.bind(order.status.rawValue)
+        insertOrder.bind(order.review?.rawValue)
+        insertOrder.bind(order.source)
+        insertOrder.bind(order.payloadHash)
+        insertOrder.bind(order.createdAt.millisecondsSinceEpoch)
+        insertOrder.bind(order.updatedAt.millisecondsSinceEpoch)
+        try insertOrder.run(in: db)
         if db.changesCount == 0 {
             let lookup = try db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?")
             guard let row = try Row.fetchOne(lookup, arguments: [order.id.rawValue]) else {
@@ -76,18 +86,21 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
             let existing = try OrderRecord.order(from: row)
             return (existing.payloadHash == order.payloadHash ? .replayed(existing) : .conflict(existing: existing), [])
         }
-        let insertEvent = try db.cachedStatement(sql: """
+        var insertEvent = try DirectStatement(db.cachedStatement(sql: """
             INSERT INTO outbox (event_id, type, partition_key, payload, created_at) VALUES (?, ?, ?, ?, ?)
-            """)
+            """))
         var toStream: [StreamEntry] = []
         for (event, payload) in zip(submission.events, submission.payloads) {
             if eventsToStream, event.type == .accepted {
                 toStream.append(StreamEntry(partitionKey: event.orderId.rawValue, data: Array(payload)))
                 continue
             }
-            try insertEvent.execute(arguments: [
-                event.eventId, event.type.rawValue, event.orderId.rawValue, payload, order.createdAt.millisecondsSinceEpoch,
-            ])
+            insertEvent.bind(event.eventId)
+            insertEvent.bind(event.type.rawValue)
+            insertEvent.bind(event.orderId.rawValue)
+            insertEvent.bind(bytes: payload)
+            insertEvent.bind(order.createdAt.millisecondsSinceEpoch)
+            try insertEvent.run(in: db)
         }
         return (.created(order), toStream)
     }
