@@ -36,6 +36,9 @@ public final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable 
         }
     }
 
+    /// Requests waiting for the next batch (not counting the batch being committed).
+    var queuedCount: Int { state.withLock { $0.pending.count } }
+
     private func drain() async {
         while true {
             let batch = state.withLock { state -> [Waiter] in
