@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import Logging
 import OrderFlowApp
 import OrderFlowCore
@@ -80,17 +81,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         static func format(_ duration: Duration) -> String {
-            String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            String(format: "%.2f s", duration.inSeconds)
         }
 
         static func rate(_ count: Int, _ duration: Duration) -> Int {
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let seconds = duration.inSeconds
             return seconds > 0 ? Int(Double(count) / seconds) : 0
         }
     }
 }
 
-import GRDB
 
 /// This process's CPU time and disk writes, to tell a CPU-bound run from one waiting on the disk or the single writer.
 struct ProcessUsage {
@@ -111,7 +111,7 @@ struct ProcessUsage {
 
     /// e.g. `resources 9.41 CPU s = 1.08 of 2 cores busy, 94 µs CPU per order, 6.4 KB written per order`.
     func report(since start: ProcessUsage, over duration: Duration, orders: Int) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         let cpu = cpuSeconds - start.cpuSeconds
         var line = String(format: "resources %.2f CPU s = %.2f of %d cores busy, %.0f µs CPU per order", cpu, seconds > 0 ? cpu / seconds : 0,
                           ProcessInfo.processInfo.activeProcessorCount, orders > 0 ? cpu / Double(orders) * 1e6 : 0)
@@ -120,4 +120,9 @@ struct ProcessUsage {
         }
         return line
     }
+}
+
+private extension Duration {
+    /// The duration in (fractional) seconds, for printing rates.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Group commit")
 struct GroupCommitTests {
-    /// Records every batch; `gate` holds the first commit until released, so requests pile up behind it.
+    /// Records every batch and answers each request; a batch holding a `failing` request fails as a whole.
     final class Recorder: Sendable {
         let batches = Mutex<[[Int]]>([])
         let failing: Set<Int>
@@ -37,7 +37,7 @@ struct GroupCommitTests {
         for await _ in firstCommitEntered.stream { break }
         // The first batch is committing: 1...200 queue up behind it.
         let rest = (1...200).map { index in Task { try await group.submit(index) } }
-        try await Self.waitUntilQueued(group, count: 200)
+        await Self.waitUntilQueued(group, count: 200)
         releaseFirst.continuation.yield()
         #expect(try await first.value == "done-0")
         for (offset, task) in rest.enumerated() { #expect(try await task.value == "done-\(offset + 1)") }
@@ -70,7 +70,7 @@ struct GroupCommitTests {
     }
 
     /// Waits (yielding, not sleeping) until `count` requests are queued behind the batch in progress.
-    static func waitUntilQueued(_ group: GroupCommit<Int, String>, count: Int) async throws {
+    static func waitUntilQueued(_ group: GroupCommit<Int, String>, count: Int) async {
         while group.queuedCount < count { await Task.yield() }
     }
 }
