@@ -10,15 +10,20 @@ public final class AppDatabase: Sendable {
     public let pool: DatabasePool
     /// The database file.
     public let path: String
-    /// Writes waiting for the next shared transaction (see `write(_:)`).
-    private let sharedWrites: GroupCommit<SharedWrite, Result<any Sendable, any Error>>
+    /// The one loop every write of the embedded backend goes through (see `write(_:)`).
+    private let sharedWrites: SharedWriteLoop
 
     /// WAL pages after which a commit checkpoints by itself. `WALCheckpointer` copies pages back long before that, so
     /// this is only the bound on the WAL's size when readers or a stalled checkpointer keep it from restarting.
     public static let defaultWALAutocheckpointPages = 10_000
 
     /// Opens (creating when needed) the database at `path` and applies pending migrations.
-    public init(path: String, walAutocheckpointPages: Int = defaultWALAutocheckpointPages) throws {
+    public convenience init(path: String, walAutocheckpointPages: Int = defaultWALAutocheckpointPages) throws {
+        try self.init(path: path, walAutocheckpointPages: walAutocheckpointPages, writeTurn: SharedWriteLoop.defaultTurn)
+    }
+
+    /// `writeTurn`: how long the shared write loop may keep GRDB's writer queue before other writes of the pool get it.
+    init(path: String, walAutocheckpointPages: Int = defaultWALAutocheckpointPages, writeTurn: Duration) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -37,51 +42,55 @@ public final class AppDatabase: Sendable {
         // `prepareDatabase` ran: without this, commits returned before reaching the disk (only checkpoints flushed).
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
-        sharedWrites = GroupCommit { writes in
-            try await pool.write { db in
-                writes.map { write in
-                    var outcome: Result<any Sendable, any Error> = .failure(CancellationError())
-                    do {
-                        try db.inSavepoint {
-                            outcome = .success(try write.body(db))
-                            return .commit
-                        }
-                    } catch {
-                        outcome = .failure(error)
-                    }
-                    return outcome
-                }
-            }
-        }
+        sharedWrites = SharedWriteLoop(pool: pool, turn: writeTurn)
         try Self.migrator.migrate(pool)
     }
 
     /// A new database in a fresh temporary directory, for tests and benchmarks.
     public static func temporary(walAutocheckpointPages: Int = defaultWALAutocheckpointPages) throws -> AppDatabase {
+        try temporary(walAutocheckpointPages: walAutocheckpointPages, writeTurn: SharedWriteLoop.defaultTurn)
+    }
+
+    static func temporary(walAutocheckpointPages: Int = defaultWALAutocheckpointPages, writeTurn: Duration) throws -> AppDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-\(UUID().uuidString)")
-        return try AppDatabase(path: directory.appendingPathComponent("orderflow.sqlite").path, walAutocheckpointPages: walAutocheckpointPages)
+        return try AppDatabase(
+            path: directory.appendingPathComponent("orderflow.sqlite").path, walAutocheckpointPages: walAutocheckpointPages,
+            writeTurn: writeTurn)
     }
 
     /// Runs `body` in a write transaction shared with every other write that arrives while the previous transaction
     /// commits, so they share one disk flush (with `synchronous = FULL` the flush, not the SQL, is what a small write
     /// costs). `body` runs in a savepoint of its own: when it throws, only its changes are undone and only its caller
-    /// gets the error. It returns once the shared transaction has committed. Background writes (relay, queues, review
-    /// updates, analytics, webhooks) go through here; the order store's batches do not (see `SQLiteOrderStore`). Like
-    /// `pool.write`, it must not be called from inside another write.
+    /// gets the error. It returns once the shared transaction has committed. Every write of the embedded backend goes
+    /// through here (the order store's through `write(_:with:)`), so each disk flush serves all the work that was ready
+    /// for it. Like `pool.write`, it must not be called from inside another write.
     ///
     /// Post-commit hooks (`db.afterNextTransaction`) registered by a body that then throws still run when the shared
     /// transaction commits: waiters woken for nothing look again and wait on, and a receive that fails after moving a
     /// message to the dead-letter queue logs a move that was undone.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        switch try await sharedWrites.submit(SharedWrite(body: { db in try body(db) })) {
-        case .success(let value):
-            guard let typed = value as? T else {
-                throw DatabaseError(message: "a shared write returned \(type(of: value)) where \(T.self) was expected")
-            }
-            return typed
-        case .failure(let error):
-            throw error
+        try Self.cast(try await sharedWrites.submit(.single { db in try body(db) }).get())
+    }
+
+    /// Queues `items` for the next shared transaction, where `batch` runs once for the items of every caller that
+    /// queued some for it since the previous one; returns this caller's outcomes once committed. It runs without a
+    /// savepoint (a savepoint makes SQLite copy every page the batch touches to a journal first): when `batch` throws,
+    /// the whole transaction is undone, each of those callers gets the error, and the other writes run again without it.
+    public func write<Item: Sendable, Outcome: Sendable>(
+        _ items: [Item], with batch: BatchedWrite<Item, Outcome>
+    ) async throws -> [Outcome] {
+        guard !items.isEmpty else { return [] }
+        return try Self.cast(try await sharedWrites.submit(.batched(batch, items: items)).get())
+    }
+
+    /// Writes waiting for the next shared transaction (not counting the one committing).
+    var queuedWrites: Int { sharedWrites.queuedCount }
+
+    private static func cast<T>(_ value: any Sendable) throws -> T {
+        guard let typed = value as? T else {
+            throw DatabaseError(message: "a shared write returned \(type(of: value)) where \(T.self) was expected")
         }
+        return typed
     }
 
     /// True when a trivial query succeeds.
@@ -100,9 +109,4 @@ public final class AppDatabase: Sendable {
         DocumentSchema.register(in: &migrator)
         return migrator
     }
-}
-
-/// One caller's part of a shared write transaction.
-private struct SharedWrite: Sendable {
-    let body: @Sendable (Database) throws -> any Sendable
 }

@@ -6,7 +6,7 @@ import OrderFlowCore
 public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     let database: AppDatabase
     private let outboxSignal = ChangeSignal()
-    private let groupCommit: GroupCommit<[PreparedSubmission], [AcceptOutcome]>
+    private let submissions: BatchedWrite<PreparedSubmission, AcceptOutcome>
 
     /// With `ordersStream` (which must live in `database`), `order.accepted` events are appended to the stream in the
     /// transaction that stores their orders instead of going through the outbox and the relay: the same all-or-nothing
@@ -14,28 +14,23 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     /// still go through the outbox, so a failing subscriber never fails an order.
     public init(database: AppDatabase, ordersStream: SQLiteStream? = nil) {
         self.database = database
-        let pool = database.pool
-        // A batch is its own transaction, not part of `AppDatabase.write`'s shared one: joined to it, each batch
-        // waited for the background writes' cycle in flight and then paid a savepoint; measured, that cost more than
-        // the flushes it saved.
-        groupCommit = GroupCommit { batches in
-            try await pool.write { db in
-                var streamEntries: [StreamEntry] = []
-                var audit: [AuditRecord] = []
-                let outcomes = try batches.map { submissions in
-                    try submissions.map { submission in
-                        let (outcome, toStream) = try Self.accept(submission, in: db, eventsToStream: ordersStream != nil)
-                        streamEntries.append(contentsOf: toStream)
-                        if let record = submission.audit { audit.append(record.completed(by: outcome)) }
-                        return outcome
-                    }
-                }
-                if let ordersStream {
-                    for chunk in streamEntries.chunks(of: MessagingBatchLimit.streamPut) { try ordersStream.append(chunk, in: db) }
-                }
-                if !audit.isEmpty { _ = try SQLiteAuditTrail.append(audit, in: db) }
-                return outcomes
+        // Every submission queued for a shared transaction is accepted in one call, with one stream append and one
+        // audit append for all of them; the background writes that are ready (relay, queues, reviews, analytics) share
+        // the transaction and its disk flush instead of paying for their own.
+        submissions = BatchedWrite { submissions, db in
+            var streamEntries: [StreamEntry] = []
+            var audit: [AuditRecord] = []
+            let outcomes = try submissions.map { submission in
+                let (outcome, toStream) = try Self.accept(submission, in: db, eventsToStream: ordersStream != nil)
+                streamEntries.append(contentsOf: toStream)
+                if let record = submission.audit { audit.append(record.completed(by: outcome)) }
+                return outcome
             }
+            if let ordersStream {
+                for chunk in streamEntries.chunks(of: MessagingBatchLimit.streamPut) { try ordersStream.append(chunk, in: db) }
+            }
+            if !audit.isEmpty { _ = try SQLiteAuditTrail.append(audit, in: db) }
+            return outcomes
         }
     }
 
@@ -45,7 +40,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     public func accept(_ submissions: [OrderSubmission]) async throws -> [AcceptOutcome] {
         guard !submissions.isEmpty else { return [] }
         // Encoding happens here, on the caller's task and in parallel; the single writer only runs SQL.
-        let outcomes = try await groupCommit.submit(submissions.map(PreparedSubmission.init))
+        let outcomes = try await database.write(submissions.map(PreparedSubmission.init), with: self.submissions)
         if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
             outboxSignal.notify()
         }
