@@ -23,13 +23,15 @@ public final class SQLiteAnalyticsStore: AnalyticsStore, Sendable {
 
     public func apply(_ facts: [OrderFact], consumer: String, shardId: String, checkpoint: String) async throws {
         try await database.write { db in
-            let markCounted = try db.cachedStatement(sql: "INSERT OR IGNORE INTO analytics_counted (order_id) VALUES (?)")
+            // One insert per order on the single writer: bound through SQLite's C API (see DirectStatement).
+            var markCounted = try DirectStatement(db.cachedStatement(sql: "INSERT OR IGNORE INTO analytics_counted (order_id) VALUES (?)"))
             var orders: Int64 = 0
             var highValue: Int64 = 0
             var revenue: [String: Int64] = [:]
             var minutes: [Int64: Int64] = [:]
             for fact in facts {
-                try markCounted.execute(arguments: [fact.orderId.rawValue])
+                markCounted.bind(fact.orderId.rawValue)
+                try markCounted.run(in: db)
                 // A re-delivered event (relay retry, stream replay) was counted the first time: skip it.
                 guard db.changesCount == 1 else { continue }
                 orders += 1

@@ -7,6 +7,8 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     let database: AppDatabase
     private let outboxSignal = ChangeSignal()
     private let submissions: BatchedWrite<PreparedSubmission, AcceptOutcome>
+    /// Whether `order.accepted` events go straight to the orders stream instead of the outbox.
+    private let streamsAcceptedEvents: Bool
 
     /// With `ordersStream` (which must live in `database`), `order.accepted` events are appended to the stream in the
     /// transaction that stores their orders instead of going through the outbox and the relay: the same all-or-nothing
@@ -14,6 +16,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     /// still go through the outbox, so a failing subscriber never fails an order.
     public init(database: AppDatabase, ordersStream: SQLiteStream? = nil) {
         self.database = database
+        streamsAcceptedEvents = ordersStream != nil
         // Every submission queued for a shared transaction is accepted in one call, with one stream append and one
         // audit append for all of them; the background writes that are ready (relay, queues, reviews, analytics) share
         // the transaction and its disk flush instead of paying for their own.
@@ -41,9 +44,13 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         guard !submissions.isEmpty else { return [] }
         // Encoding happens here, on the caller's task and in parallel; the single writer only runs SQL.
         let outcomes = try await database.write(submissions.map(PreparedSubmission.init), with: self.submissions)
-        if outcomes.contains(where: { if case .created = $0 { true } else { false } }) {
-            outboxSignal.notify()
+        // The relay is woken only when there is something for it: with the stream in the orders' transaction, most
+        // orders (all but the high-value ones) leave nothing in the outbox.
+        let wroteOutbox = zip(submissions, outcomes).contains { submission, outcome in
+            guard case .created = outcome else { return false }
+            return submission.events.contains { !(streamsAcceptedEvents && $0.type == .accepted) }
         }
+        if wroteOutbox { outboxSignal.notify() }
         return outcomes
     }
 
