@@ -69,9 +69,11 @@ public struct SQLiteQueue: MessageQueue {
             _ = try QueueDefinition.find(db, named: name)
             // One prepared statement, one probe of the receipt-handle index per handle: the query-interface form built
             // and compiled a new `IN (…)` statement on every call.
-            let delete = try db.cachedStatement(sql: "DELETE FROM queue_message WHERE receipt_handle = ? AND queue = ?")
+            var delete = try DirectStatement(db.cachedStatement(sql: "DELETE FROM queue_message WHERE receipt_handle = ? AND queue = ?"))
             for handle in receiptHandles {
-                try delete.execute(arguments: [handle, name])
+                delete.bind(handle)
+                delete.bind(name)
+                try delete.run(in: db)
             }
         }
     }
@@ -139,18 +141,22 @@ public struct SQLiteQueue: MessageQueue {
     static func send(_ messages: [OutgoingMessage], to queue: String, in db: Database, context: MessagingContext) throws {
         _ = try QueueDefinition.find(db, named: queue)
         let now = context.clock.now().millisecondsSinceEpoch
-        let insert = try db.cachedStatement(sql: """
+        var insert = try DirectStatement(db.cachedStatement(sql: """
             INSERT INTO queue_message (queue, message_id, body, attributes, sent_at, visible_at, receive_count)
             VALUES (?, ?, ?, ?, ?, ?, 0)
-            """)
+            """))
         for message in messages {
             guard message.body.count <= MessagingLimits.messageBytes else {
                 throw MessagingError.invalidArgument(
                     "message body of \(message.body.count) bytes exceeds the \(MessagingLimits.messageBytes)-byte limit")
             }
-            try insert.execute(arguments: [
-                queue, UUID().uuidString.lowercased(), Data(message.body), StoredAttributes.encode(message.attributes), now, now,
-            ])
+            insert.bind(queue)
+            insert.bind(UUID().uuidString.lowercased())
+            insert.bind(bytes: message.body)
+            insert.bind(StoredAttributes.encode(message.attributes))
+            insert.bind(now)
+            insert.bind(now)
+            try insert.run(in: db)
         }
         let signal = context.signals.signal(.queue(queue))
         db.afterNextTransaction { _ in signal.notify() }
@@ -200,9 +206,9 @@ public struct SQLiteQueue: MessageQueue {
             SELECT id, message_id, body, attributes, sent_at, receive_count, last_error FROM queue_message
             WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?
             """)
-        let markReceived = try db.cachedStatement(sql: """
+        var markReceived = try DirectStatement(db.cachedStatement(sql: """
             UPDATE queue_message SET receive_count = receive_count + 1, receipt_handle = ?, visible_at = ? WHERE id = ?
-            """)
+            """))
         let moveToDeadLetters = try db.cachedStatement(sql: """
             UPDATE queue_message SET queue = ?, source_queue = ?, dead_lettered_at = ?, visible_at = ?, receipt_handle = NULL
             WHERE id = ?
@@ -215,25 +221,29 @@ public struct SQLiteQueue: MessageQueue {
             // Messages handled in an earlier round may still match (a zero visibility timeout): fetch enough to skip them.
             let rows = try Row.fetchAll(candidates, arguments: [queue, now, wanted + handled.count])
             var progressed = false
+            // Columns by position, in the SELECT's order: reading by name compares column names on every read.
             for row in rows where received.count < maxMessages {
-                let id: Int64 = row["id"]
+                let id: Int64 = row[0]
                 guard handled.insert(id).inserted else { continue }
                 progressed = true
-                let receiveCount: Int = row["receive_count"]
-                let messageId: String = row["message_id"]
+                let receiveCount: Int = row[5]
+                let messageId: String = row[1]
                 if let deadLetterQueue = definition.deadLetterQueue, receiveCount >= definition.maxReceiveCount {
                     // Poison never blocks: after maxReceiveCount failed receives the message leaves the queue.
                     try moveToDeadLetters.execute(arguments: [deadLetterQueue, queue, now, now, id])
-                    deadLettered.append((messageId, receiveCount, row["last_error"]))
+                    deadLettered.append((messageId, receiveCount, row[6]))
                     continue
                 }
                 let receiptHandle = UUID().uuidString.lowercased()
-                try markReceived.execute(arguments: [receiptHandle, visibleAt, id])
-                let body: Data = row["body"]
+                markReceived.bind(receiptHandle)
+                markReceived.bind(visibleAt)
+                markReceived.bind(id)
+                try markReceived.run(in: db)
+                let body: Data = row[2]
                 received.append(QueueMessage(
-                    messageId: messageId, body: [UInt8](body), attributes: try StoredAttributes.decode(row["attributes"]),
+                    messageId: messageId, body: [UInt8](body), attributes: try StoredAttributes.decode(row[3]),
                     receiptHandle: receiptHandle, receiveCount: receiveCount + 1,
-                    sentAt: Timestamp(millisecondsSinceEpoch: row["sent_at"])))
+                    sentAt: Timestamp(millisecondsSinceEpoch: row[4])))
             }
             if !progressed { break }
         }

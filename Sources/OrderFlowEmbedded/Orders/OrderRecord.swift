@@ -4,32 +4,50 @@ import OrderFlowCore
 /// The `orders` table row.
 struct OrderRecord {
     enum Columns {
-        static let all = "seq, order_id, customer_id, currency, amount_minor, items, high_value, status, review, source, payload_hash, created_at, updated_at"
+        /// The columns an order is read from, in the order `order(from:)` reads them by position.
+        static let names = [
+            "seq", "order_id", "customer_id", "currency", "amount_minor", "items", "high_value", "status", "review", "source",
+            "payload_hash", "created_at", "updated_at",
+        ]
+        static let all = names.joined(separator: ", ")
+        static let orderId = names.firstIndex(of: "order_id")!
+        static let customerId = names.firstIndex(of: "customer_id")!
+        static let currency = names.firstIndex(of: "currency")!
+        static let amountMinor = names.firstIndex(of: "amount_minor")!
+        static let items = names.firstIndex(of: "items")!
+        static let highValue = names.firstIndex(of: "high_value")!
+        static let status = names.firstIndex(of: "status")!
+        static let review = names.firstIndex(of: "review")!
+        static let source = names.firstIndex(of: "source")!
+        static let payloadHash = names.firstIndex(of: "payload_hash")!
+        static let createdAt = names.firstIndex(of: "created_at")!
+        static let updatedAt = names.firstIndex(of: "updated_at")!
     }
 
-    /// Reads an order from a row selected with `Columns.all`.
+    /// Reads an order from a row selected with `Columns.all`, by position: reading by name compares column names
+    /// case-insensitively on every read, a cost the review worker and every order listing paid per column.
     static func order(from row: Row) throws -> Order {
-        let idText: String = row["order_id"]
-        let code: String = row["currency"]
-        let statusText: String = row["status"]
+        let idText: String = row[Columns.orderId]
+        let code: String = row[Columns.currency]
+        let statusText: String = row[Columns.status]
         guard let id = OrderID(idText), let currency = Currency.named(code), let status = OrderStatus(rawValue: statusText) else {
             throw DatabaseError(message: "orders row \(idText) holds an unreadable id, currency or status")
         }
-        let itemsText: String = row["items"]
-        let reviewText: String? = row["review"]
+        let itemsText: String = row[Columns.items]
+        let reviewText: String? = row[Columns.review]
         return Order(
             id: id,
-            customerId: row["customer_id"],
+            customerId: row[Columns.customerId],
             currency: currency,
             items: try decodeItems(itemsText),
-            amountMinor: row["amount_minor"],
-            highValue: row["high_value"],
+            amountMinor: row[Columns.amountMinor],
+            highValue: row[Columns.highValue],
             status: status,
             review: reviewText.flatMap(ReviewStatus.init(rawValue:)),
-            source: row["source"],
-            payloadHash: row["payload_hash"],
-            createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]),
-            updatedAt: Timestamp(millisecondsSinceEpoch: row["updated_at"])
+            source: row[Columns.source],
+            payloadHash: row[Columns.payloadHash],
+            createdAt: Timestamp(millisecondsSinceEpoch: row[Columns.createdAt]),
+            updatedAt: Timestamp(millisecondsSinceEpoch: row[Columns.updatedAt])
         )
     }
 

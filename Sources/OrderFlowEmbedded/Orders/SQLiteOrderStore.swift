@@ -198,8 +198,12 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         case .success(nil):
             return current
         case .success(let next?):
-            try db.cachedStatement(sql: "UPDATE orders SET status = ?, review = ?, updated_at = ? WHERE order_id = ?").execute(
-                arguments: [next.status.rawValue, next.review?.rawValue, next.updatedAt.millisecondsSinceEpoch, id.rawValue])
+            var update = try DirectStatement(db.cachedStatement(sql: "UPDATE orders SET status = ?, review = ?, updated_at = ? WHERE order_id = ?"))
+            update.bind(next.status.rawValue)
+            update.bind(next.review?.rawValue)
+            update.bind(next.updatedAt.millisecondsSinceEpoch)
+            update.bind(id.rawValue)
+            try update.run(in: db)
             return next
         }
     }
@@ -214,10 +218,11 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT id, event_id, type, partition_key, payload FROM outbox ORDER BY id LIMIT ?"),
                          arguments: [limit])
             .compactMap { row in
-                let typeText: String = row["type"]
+                // By position, in the SELECT's order: reading by name compares column names on every read.
+                let typeText: String = row[2]
                 guard let type = OrderEventType(rawValue: typeText) else { return nil }
-                let payload: Data = row["payload"]
-                return OutboxEntry(id: row["id"], eventId: row["event_id"], type: type, partitionKey: row["partition_key"], payload: Array(payload))
+                let payload: Data = row[4]
+                return OutboxEntry(id: row[0], eventId: row[1], type: type, partitionKey: row[3], payload: Array(payload))
             }
     }
 
@@ -228,8 +233,11 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
     }
 
     static func markDelivered(_ ids: [Int64], in db: Database) throws {
-        let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
-        for id in ids { try statement.execute(arguments: [id]) }
+        var delete = try DirectStatement(db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?"))
+        for id in ids {
+            delete.bind(id)
+            try delete.run(in: db)
+        }
     }
 
     /// Delivery of this store's outbox to a stream and topic in the same database, one transaction per batch.
