@@ -63,7 +63,9 @@ public final class AppDatabase: Sendable {
     /// costs). `body` runs in a savepoint of its own: when it throws, only its changes are undone and only its caller
     /// gets the error. It returns once the shared transaction has committed. Every write of the embedded backend goes
     /// through here (the order store's through `write(_:with:)`), so each disk flush serves all the work that was ready
-    /// for it. Like `pool.write`, it must not be called from inside another write.
+    /// for it. Like `pool.write`, it must not be called from inside another write. `body` may run more than once (when a
+    /// batched write of its transaction throws, the transaction is undone and run again), so its effects belong in the
+    /// database or in post-commit hooks, which run only for the transaction that commits.
     ///
     /// Post-commit hooks (`db.afterNextTransaction`) registered by a body that then throws still run when the shared
     /// transaction commits: waiters woken for nothing look again and wait on, and a receive that fails after moving a
