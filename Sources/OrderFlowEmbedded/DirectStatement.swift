@@ -4,7 +4,7 @@ import GRDBSQLite
 
 /// One of our cached statements, bound and run through SQLite's C API. GRDB's `execute(arguments:)` first boxes every
 /// value into a `StatementArguments` array of `DatabaseValue`s; on the single writer, which runs every order's inserts
-/// in turn, that boxing measured more time than SQLite's own work. Used for the writer's hot inserts only; they run
+/// in turn, that boxing measured more time than SQLite's own work. Used for the writer's frequent statements; they run
 /// inside a transaction GRDB opened and commits, so its transaction bookkeeping and commit hooks are unaffected.
 ///
 /// Bind the values in parameter order, then `run(in:)`. Texts and blobs are copied by SQLite (`SQLITE_TRANSIENT`).
