@@ -234,13 +234,16 @@ public struct WebhookDispatcher: Service {
                             sql: "UPDATE webhook_delivery SET state = 'failed', last_error = ? WHERE id = ?",
                             arguments: [reason, claim.id])
                         round.gaveUp += 1
-                        logger.error("webhook delivery failed for good", metadata: metadata)
+                        // Logged once the transaction commits: a write body may run more than once (AppDatabase.write).
+                        let failed = metadata
+                        db.afterNextTransaction { _ in logger.error("webhook delivery failed for good", metadata: failed) }
                     } else {
                         let delay = backoff.delay(afterAttempt: claim.attempt).wholeMilliseconds
                         try db.execute(
                             sql: "UPDATE webhook_delivery SET next_attempt_at = ?, last_error = ? WHERE id = ?",
                             arguments: [now + delay, reason, claim.id])
-                        logger.warning("webhook delivery attempt failed; will retry", metadata: metadata)
+                        let retried = metadata
+                        db.afterNextTransaction { _ in logger.warning("webhook delivery attempt failed; will retry", metadata: retried) }
                     }
                 }
             }
