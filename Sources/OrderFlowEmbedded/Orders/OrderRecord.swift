@@ -10,18 +10,19 @@ struct OrderRecord {
             "payload_hash", "created_at", "updated_at",
         ]
         static let all = names.joined(separator: ", ")
-        static let orderId = names.firstIndex(of: "order_id")!
-        static let customerId = names.firstIndex(of: "customer_id")!
-        static let currency = names.firstIndex(of: "currency")!
-        static let amountMinor = names.firstIndex(of: "amount_minor")!
-        static let items = names.firstIndex(of: "items")!
-        static let highValue = names.firstIndex(of: "high_value")!
-        static let status = names.firstIndex(of: "status")!
-        static let review = names.firstIndex(of: "review")!
-        static let source = names.firstIndex(of: "source")!
-        static let payloadHash = names.firstIndex(of: "payload_hash")!
-        static let createdAt = names.firstIndex(of: "created_at")!
-        static let updatedAt = names.firstIndex(of: "updated_at")!
+        private static func position(_ name: String) -> Int { names.firstIndex(of: name)! }
+        static let orderId = position("order_id")
+        static let customerId = position("customer_id")
+        static let currency = position("currency")
+        static let amountMinor = position("amount_minor")
+        static let items = position("items")
+        static let highValue = position("high_value")
+        static let status = position("status")
+        static let review = position("review")
+        static let source = position("source")
+        static let payloadHash = position("payload_hash")
+        static let createdAt = position("created_at")
+        static let updatedAt = position("updated_at")
     }
 
     /// Reads an order from a row selected with `Columns.all`, by position: reading by name compares column names

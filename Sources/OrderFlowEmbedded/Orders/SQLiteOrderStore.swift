@@ -48,7 +48,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
         // orders (all but the high-value ones) leave nothing in the outbox.
         let wroteOutbox = zip(submissions, outcomes).contains { submission, outcome in
             guard case .created = outcome else { return false }
-            return submission.events.contains { !(streamsAcceptedEvents && $0.type == .accepted) }
+            return submission.events.contains { !Self.goesToStream($0, eventsToStream: streamsAcceptedEvents) }
         }
         if wroteOutbox { outboxSignal.notify() }
         return outcomes
@@ -93,7 +93,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
             """))
         var toStream: [StreamEntry] = []
         for (event, payload) in zip(submission.events, submission.payloads) {
-            if eventsToStream, event.type == .accepted {
+            if Self.goesToStream(event, eventsToStream: eventsToStream) {
                 toStream.append(StreamEntry(partitionKey: event.orderId.rawValue, data: Array(payload)))
                 continue
             }
@@ -105,6 +105,11 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
             try insertEvent.run(in: db)
         }
         return (.created(order), toStream)
+    }
+
+    /// Whether `event` is appended to the orders stream in the order's transaction rather than written to the outbox.
+    static func goesToStream(_ event: OrderEvent, eventsToStream: Bool) -> Bool {
+        eventsToStream && event.type == .accepted
     }
 
     /// A submission with its column and event encodings done, ready for the writer.
