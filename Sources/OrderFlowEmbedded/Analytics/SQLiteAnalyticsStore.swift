@@ -14,7 +14,7 @@ public final class SQLiteAnalyticsStore: AnalyticsStore, Sendable {
     public func checkpoints(consumer: String) async throws -> [String: String] {
         try await database.pool.read { db in
             var result: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT shard_id, sequence_number FROM stream_checkpoints WHERE consumer = ?", arguments: [consumer]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT shard_id, sequence_number FROM stream_checkpoints WHERE consumer = ?"), arguments: [consumer]) {
                 result[row["shard_id"]] = row["sequence_number"]
             }
             return result
@@ -45,25 +45,27 @@ public final class SQLiteAnalyticsStore: AnalyticsStore, Sendable {
                 """)
             if orders > 0 { try addTotal.execute(arguments: ["orders", orders]) }
             if highValue > 0 { try addTotal.execute(arguments: ["high_value", highValue]) }
-            for (currency, amount) in revenue {
-                try db.execute(sql: """
+            // Every statement here runs once per batch on the single writer: cached, so it is parsed once per connection.
+            if !revenue.isEmpty {
+                let addRevenue = try db.cachedStatement(sql: """
                     INSERT INTO analytics_revenue (currency, amount_minor) VALUES (?, ?)
                     ON CONFLICT(currency) DO UPDATE SET amount_minor = amount_minor + excluded.amount_minor
-                    """, arguments: [currency, amount])
-            }
-            for (minute, count) in minutes {
-                try db.execute(sql: """
-                    INSERT INTO analytics_minutes (minute, orders) VALUES (?, ?)
-                    ON CONFLICT(minute) DO UPDATE SET orders = orders + excluded.orders
-                    """, arguments: [minute, count])
+                    """)
+                for (currency, amount) in revenue { try addRevenue.execute(arguments: [currency, amount]) }
             }
             if let newest = minutes.keys.max() {
-                try db.execute(sql: "DELETE FROM analytics_minutes WHERE minute < ?", arguments: [newest - Self.minuteRetention])
+                let addMinute = try db.cachedStatement(sql: """
+                    INSERT INTO analytics_minutes (minute, orders) VALUES (?, ?)
+                    ON CONFLICT(minute) DO UPDATE SET orders = orders + excluded.orders
+                    """)
+                for (minute, count) in minutes { try addMinute.execute(arguments: [minute, count]) }
+                try db.cachedStatement(sql: "DELETE FROM analytics_minutes WHERE minute < ?")
+                    .execute(arguments: [newest - Self.minuteRetention])
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO stream_checkpoints (consumer, shard_id, sequence_number) VALUES (?, ?, ?)
                 ON CONFLICT(consumer, shard_id) DO UPDATE SET sequence_number = excluded.sequence_number
-                """, arguments: [consumer, shardId, checkpoint])
+                """).execute(arguments: [consumer, shardId, checkpoint])
         }
     }
 

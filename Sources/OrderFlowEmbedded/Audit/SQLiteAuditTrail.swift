@@ -46,7 +46,7 @@ public final class SQLiteAuditTrail: AuditTrail {
     }
 
     static func append(_ records: [AuditRecord], in db: Database) throws -> [AuditEntry] {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         var sequence: Int64 = last?["seq"] ?? 0
         var previous: String = last?["hash"] ?? AuditEntry.genesis
         var insert = try DirectStatement(db.cachedStatement(sql: """

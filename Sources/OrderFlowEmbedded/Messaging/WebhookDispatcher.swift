@@ -257,7 +257,7 @@ public struct WebhookDispatcher: Service {
     }
 
     private static func nextDueAt(_ db: Database) throws -> Timestamp? {
-        try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_delivery WHERE state = 'pending'")
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM webhook_delivery WHERE state = 'pending'"))
             .map { Timestamp(millisecondsSinceEpoch: $0) }
     }
 }

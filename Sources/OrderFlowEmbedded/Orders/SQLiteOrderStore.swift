@@ -132,7 +132,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
 
     public func order(_ id: OrderID) async throws -> Order? {
         try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?", arguments: [id.rawValue])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(OrderRecord.Columns.all) FROM orders WHERE order_id = ?"), arguments: [id.rawValue])
                 .map(OrderRecord.order(from:))
         }
     }
@@ -256,7 +256,7 @@ public final class SQLiteOrderStore: OrderStore, Outbox, Sendable {
 
     public func waitForEntries(timeout: Duration) async {
         let seen = outboxSignal.generation
-        let pending = try? await database.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") }
+        let pending = try? await database.pool.read { db in try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox)")) }
         if pending == true { return }
         await outboxSignal.wait(since: seen, timeout: timeout)
     }
