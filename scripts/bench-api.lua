@@ -1,8 +1,9 @@
 -- wrk script for scripts/bench-api: POST /orders with ~1 KB orders, each with a unique id.
 --
--- Ids are "<run>-t<thread>-<counter>": <run> comes from the first script argument (wrk ... -- RUN), so two runs against
+-- Ids are "<run>-t<thread>-<counter>": <run> comes from the first script argument (wrk ... -- RUN [PATH]), so two runs against
 -- one data directory never collide; <thread> is set per wrk thread in setup(); <counter> counts per thread.
--- Every 10th order is high-value (above the default 300 threshold), as in `orderflow bench pipeline`.
+-- Every 10th order is high-value (above the default 300 threshold), as in `orderflow bench pipeline`. PATH (default
+-- /orders) is where they are posted: `scripts/bench-api --floor` posts the same bodies to /bench/echo.
 --
 -- done() prints machine-readable lines the driver script parses:
 --   BENCH acked=<201 responses> non201=<other statuses> errors=<socket errors+timeouts> duration_us=<..>
@@ -30,6 +31,7 @@ end
 
 function init(args)
    run = args[1] or tostring(os.time())
+   path = args[2] or "/orders"
    counter = 0
    acked = 0
    non201 = 0
@@ -45,7 +47,7 @@ function request()
    local body = string.format(
       '{"orderId":"%s-t%d-%d","customerId":"customer-%04d","currency":"USD","items":%s}',
       run, tid, counter, counter % 1000, items)
-   return wrk.format("POST", "/orders", headers, body)
+   return wrk.format("POST", path, headers, body)
 end
 
 function response(status, headers, body)

@@ -49,16 +49,20 @@ public func buildRouter(_ services: OrderFlowServices, configuration: HTTPConfig
 }
 
 /// The HTTP application with the background `workers` attached, so one service group starts them and, on shutdown,
-/// stops the server first (no new requests, in-flight ones finish) and the workers after it.
+/// stops the server first (no new requests, in-flight ones finish) and the workers after it. `extraRoutes` adds routes
+/// that are not the API's (the benchmarks' echo route).
 public func buildApplication(
     _ services: OrderFlowServices,
     configuration: HTTPConfiguration,
     workers: [any Service],
     logger: Logger,
+    extraRoutes: (Router<AppRequestContext>, HTTPConfiguration) -> Void = { _, _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(services, configuration: configuration),
+    let router = buildRouter(services, configuration: configuration)
+    extraRoutes(router, configuration)
+    return Application(
+        router: router,
         server: .http1(configuration: .init(
             idleTimeout: .nanoseconds(Int64(configuration.limits.idleTimeout.components.seconds) * 1_000_000_000),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.limits.maximumHeaderFieldBytes,

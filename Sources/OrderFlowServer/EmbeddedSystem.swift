@@ -116,9 +116,13 @@ public struct EmbeddedSystem: Sendable {
             + (services.alarms.map { [AlarmService(alarms: $0)] } ?? []) + [auditDigests]
     }
 
-    /// The HTTP application with every worker attached.
-    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        buildApplication(services, configuration: configuration.http, workers: workers, logger: logger, onServerRunning: onServerRunning)
+    /// The HTTP application with every worker attached (and `extraRoutes`, which are not the API's: see `buildApplication`).
+    public func application(
+        extraRoutes: (Router<AppRequestContext>, HTTPConfiguration) -> Void = { _, _ in },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        buildApplication(services, configuration: configuration.http, workers: workers, logger: logger, extraRoutes: extraRoutes,
+                         onServerRunning: onServerRunning)
     }
 }
 

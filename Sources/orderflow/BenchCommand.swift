@@ -4,12 +4,34 @@ import GRDB
 import Logging
 import OrderFlowApp
 import OrderFlowCore
+import OrderFlowHTTP
 import OrderFlowServer
 import ServiceLifecycle
 
-/// `orderflow bench pipeline`: end-to-end throughput of the embedded pipeline, in process.
+/// `orderflow bench`: `pipeline`, the end-to-end throughput of the embedded pipeline in process, and `echo-server`.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [Pipeline.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [Pipeline.self, EchoServer.self])
+
+    /// `orderflow bench echo-server`: `serve` plus `POST /bench/echo`, for `scripts/bench-api --floor`.
+    struct EchoServer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "echo-server",
+            abstract: "Run `serve` (embedded) with one more route, POST /bench/echo, that answers 201 with the body it was sent.",
+            discussion: """
+                Through the same HTTP stack and middlewares as POST /orders but with no order work and no write, it measures \
+                what the HTTP stack alone costs per request of that size (scripts/bench-api --floor). Not for production.
+                """
+        )
+        @OptionGroup var options: ServeOptions
+
+        func run() async throws {
+            guard options.backendName == "embedded" else {
+                printError("orderflow bench echo-server: only the embedded backend has it; drop --backend (or ORDERFLOW_BACKEND)")
+                throw ExitCode(2)
+            }
+            try await options.run(command: "bench echo-server", awsRole: .api, extraRoutes: BenchmarkRoutes.addEcho)
+        }
+    }
 
     struct Pipeline: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

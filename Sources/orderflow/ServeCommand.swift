@@ -134,10 +134,12 @@ struct ServeOptions: ParsableArguments {
 
     var awsRoleOverride: AWSRole? { awsRole.flatMap(AWSRole.init(rawValue:)) }
 
-    func run(command: String, awsRole role: AWSRole) async throws {
+    /// Serves the configured backend; `extraRoutes` (embedded only) are routes that are not the API's.
+    func run(command: String, awsRole role: AWSRole,
+             extraRoutes: (Router<AppRequestContext>, HTTPConfiguration) -> Void = { _, _ in }) async throws {
         do {
             switch backendName {
-            case "embedded": try await serve()
+            case "embedded": try await serve(extraRoutes: extraRoutes)
             case "aws":
                 if let awsRole, AWSRole(rawValue: awsRole) == nil {
                     throw UsageFailure("--aws-role \(awsRole) is not one of api, worker, all")
@@ -283,7 +285,7 @@ struct ServeOptions: ParsableArguments {
         return try LogSetup(level: level, format: format, file: Settings.value(logFile, env: "ORDERFLOW_LOG_FILE"))
     }
 
-    func serve() async throws {
+    func serve(extraRoutes: (Router<AppRequestContext>, HTTPConfiguration) -> Void) async throws {
         let configuration = try resolvedConfiguration()
         let logging = try makeLogging()
         let logger = logging.logger
@@ -298,7 +300,7 @@ struct ServeOptions: ParsableArguments {
         }
         Self.bootstrapMetrics(system.services.metrics)
         let host = configuration.http.host
-        let app = system.application { port in
+        let app = system.application(extraRoutes: extraRoutes) { port in
             logging.announce("OrderFlow \(EmbeddedSystem.version) listening on http://\(host):\(port) (data: \(configuration.dataDirectory.path))")
         }
         let hangup = logging.reopenOnHangup()
